@@ -1,0 +1,56 @@
+/**
+ * Block codecs. SquashFS compresses each data block, fragment block and metadata block on its own.
+ * The core never imports node:zlib or WASM directly: a codec is passed in (see `./node` for the
+ * parallel Node codecs and `portable.ts` for the pure-JS ones).
+ */
+
+/** SquashFS compressor ids (superblock `compression`). */
+export const COMPRESSION_ID = { gzip: 1, lzma: 2, lzo: 3, xz: 4, lz4: 5, zstd: 6 } as const;
+export type CompressionName = 'gzip' | 'zstd';
+
+export interface Codec {
+  /** Superblock compressor id (1 gzip = zlib stream, 6 zstd). */
+  readonly id: number;
+  readonly name: CompressionName;
+  readonly level: number;
+  /**
+   * Payload of the compressor-options metadata block, or null when the options are the defaults
+   * (gzip level 9 / window 15 / no strategies; zstd level 15), as mksquashfs omits them.
+   */
+  readonly options: Uint8Array | null;
+  /**
+   * Compresses one block (data, fragment or metadata). Resolves to the compressed bytes, or to
+   * null when compression does not make the block smaller (the caller stores it raw).
+   * Many calls may be in flight at once; implementations run them in parallel.
+   * zstd output is one complete frame with the content size in its header.
+   */
+  compress(block: Uint8Array): Promise<Uint8Array | null>;
+  /** Synchronous variant, used for the (small) metadata blocks where convenient. */
+  compressSync(block: Uint8Array): Uint8Array | null;
+  /** Releases worker threads or native handles. */
+  close(): Promise<void>;
+}
+
+export interface Decompressor {
+  readonly id: number;
+  /**
+   * Decompresses one block. Must throw (any error) if the output would exceed `maxSize` bytes or
+   * the input is not a valid stream of this codec.
+   */
+  decompress(data: Uint8Array, maxSize: number): Uint8Array;
+}
+
+export interface CodecOptions {
+  level?: number;
+  /** How many blocks may be compressed at once (default: available parallelism). */
+  concurrency?: number;
+}
+
+/** Creates codecs by name; an environment (Node, browser) supplies one. */
+export interface CodecProvider {
+  createCodec(name: CompressionName, options?: CodecOptions): Codec;
+  /** Decompressor for a superblock compressor id, or undefined if unsupported. */
+  decompressor(id: number): Decompressor | undefined;
+}
+
+export const DEFAULT_LEVEL: Record<CompressionName, number> = { gzip: 9, zstd: 15 };

@@ -1,0 +1,2 @@
+// Owned by the inputs: tar stream import, metadata overrides (pseudo definitions).
+export {};

@@ -1,0 +1,2 @@
+// Owned by the reader: exports SquashfsImage (open/list/stat/read), inspect and verify.
+export {};

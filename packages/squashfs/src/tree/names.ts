@@ -1,0 +1,59 @@
+import { SquashfsError } from '../errors.js';
+
+const encoder = new TextEncoder();
+
+/** Longest name SquashFS stores (SQUASHFS_NAME_LEN). */
+export const MAX_NAME_BYTES = 256;
+/** Longest symlink target the kernel accepts (PAGE_SIZE - 1 on 4 KiB pages). */
+export const MAX_SYMLINK_BYTES = 4095;
+
+/** UTF-8 bytes of a name; names must be well-formed Unicode (no lone surrogates). */
+export function nameBytes(name: string): Uint8Array {
+  return encoder.encode(name);
+}
+
+/** Throws INVALID_NAME unless `name` can be a SquashFS directory entry. */
+export function validateName(name: string, path: string): void {
+  const why = nameProblem(name);
+  if (why !== undefined) {
+    throw new SquashfsError('INVALID_NAME', `invalid name ${JSON.stringify(name)} at ${JSON.stringify(path)}: ${why}`, { path });
+  }
+}
+
+export function nameProblem(name: string): string | undefined {
+  if (name.length === 0) return 'empty name';
+  if (name === '.' || name === '..') return 'reserved name';
+  if (name.includes('/')) return 'contains "/"';
+  if (name.includes('\0')) return 'contains NUL';
+  if (!(name as unknown as { isWellFormed(): boolean }).isWellFormed()) return 'not valid Unicode (lone surrogate)';
+  if (nameBytes(name).length > MAX_NAME_BYTES) return `longer than ${MAX_NAME_BYTES} bytes in UTF-8`;
+  return undefined;
+}
+
+/**
+ * Splits a tree path ("usr/bin/kubectl", "/usr/bin/", "./usr") into validated components.
+ * Leading "/" and "./" are ignored; empty components from repeated slashes are not allowed.
+ */
+export function splitPath(path: string): string[] {
+  let p = path;
+  while (p.startsWith('./')) p = p.slice(2);
+  p = p.replace(/^\/+/, '').replace(/\/+$/, '');
+  if (p === '' || p === '.') return [];
+  const parts = p.split('/');
+  for (const part of parts) validateName(part, path);
+  return parts;
+}
+
+/** Compares two names by raw UTF-8 bytes, the order SquashFS directories must use (strcmp). */
+export function compareNames(a: string, b: string): number {
+  return compareBytes(nameBytes(a), nameBytes(b));
+}
+
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = a[i]! - b[i]!;
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { SquashfsError, Tree, compareNames } from '@sysext-bakery/squashfs';
+
+describe('Tree builder', () => {
+  it('creates parents, files, links and walks in byte order', () => {
+    const tree = new Tree();
+    tree.file('usr/bin/b', 'bee', { mode: 0o755 });
+    tree.file('usr/bin/a', new Uint8Array([1, 2, 3]));
+    tree.symlink('usr/bin/c', 'a');
+    tree.link('usr/bin/hard', 'usr/bin/a');
+    const paths = [...tree.walk()].map(([p]) => p);
+    expect(paths).toEqual(['', 'usr', 'usr/bin', 'usr/bin/a', 'usr/bin/b', 'usr/bin/c', 'usr/bin/hard']);
+    expect(tree.get('usr/bin/hard')).toBe(tree.get('usr/bin/a'));
+    expect(tree.get('usr')?.meta.mode).toBe(0o755);
+    expect(tree.get('usr/bin/a')?.meta.mode).toBe(0o644);
+  });
+
+  it.each([[''], ['a/./b'], ['a/../b'], ['a\0b'], ['x'.repeat(257)]])('refuses invalid path %j', (path) => {
+    const tree = new Tree();
+    expect(() => tree.file(path, 'x')).toThrow(SquashfsError);
+  });
+
+  it('refuses duplicates with a typed error naming the path', () => {
+    const tree = new Tree();
+    tree.file('etc/x', 'a');
+    try {
+      tree.file('etc/x', 'b');
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(SquashfsError);
+      expect((e as SquashfsError).code).toBe('DUPLICATE_NAME');
+      expect((e as SquashfsError).path).toBe('etc/x');
+    }
+  });
+
+  it('refuses symlink targets over 4095 bytes', () => {
+    const tree = new Tree();
+    expect(() => tree.symlink('l', 'a'.repeat(4096))).toThrow(/4095/);
+    tree.symlink('ok', 'a'.repeat(4095));
+  });
+
+  it('sorts names by UTF-8 bytes, not UTF-16 code units', () => {
+    // U+FF21 (EF BC A1) sorts before U+1F600 (F0 9F 98 80) in UTF-8, but after it in UTF-16.
+    expect(compareNames('\uFF21', '\u{1F600}')).toBeLessThan(0);
+    expect(['\u{1F600}', '\uFF21'].sort()).toEqual(['\u{1F600}', '\uFF21']);
+  });
+});
