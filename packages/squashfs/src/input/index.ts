@@ -1,2 +1,3 @@
-// Owned by the inputs: tar stream import, metadata overrides (pseudo definitions).
-export {};
+// Inputs of the encoder that need no Node APIs: tar stream import, metadata overrides.
+export * from './glob.js';
+export * from './overrides.js';
