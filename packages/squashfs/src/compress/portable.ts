@@ -1,0 +1,85 @@
+/**
+ * Portable codecs (no node:* imports): gzip through fflate, zstd through zstd-codec's WASM build,
+ * decompression through fflate and fzstd. They work anywhere (Node, browsers, Deno, Bun) but run on
+ * the calling thread; the Node entry point (`./node`) has parallel ones.
+ *
+ * zstd compression needs its WASM module loaded, which is asynchronous: `compress()` loads it on
+ * first use; `compressSync()` throws until `await ready()` (or a first `compress()`) has finished.
+ */
+import { zlibSync } from 'fflate';
+import { COMPRESSION_ID, type Codec, type CodecOptions, type CodecProvider, type CompressionName, type Decompressor } from './codec.js';
+import { inflateZlib } from './inflate.js';
+import { compressorOptions, resolveLevel } from './levels.js';
+import { decompressZstd } from './unzstd.js';
+import { loadZstdWasm, zstdCompressWasmSync, zstdWasmLoaded } from './zstd-wasm.js';
+
+/** Loads the zstd WASM module so that `compressSync()` of portable zstd codecs works. */
+export async function ready(): Promise<void> {
+  if (!zstdWasmLoaded()) await loadZstdWasm();
+}
+
+/** null when the compressed form is not smaller (the block is stored raw). */
+function smaller(output: Uint8Array, input: Uint8Array): Uint8Array | null {
+  return output.length < input.length ? output : null;
+}
+
+/** zlib stream (RFC 1950) as SquashFS "gzip" needs; fflate level 1-9. */
+export function gzipCompressPortable(block: Uint8Array, level: number): Uint8Array | null {
+  if (block.length === 0) return null;
+  return smaller(zlibSync(block, { level: level as 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 }), block);
+}
+
+function createGzip(level: number): Codec {
+  return {
+    id: COMPRESSION_ID.gzip,
+    name: 'gzip',
+    level,
+    options: compressorOptions('gzip', level),
+    async compress(block) {
+      return gzipCompressPortable(block, level);
+    },
+    compressSync(block) {
+      return gzipCompressPortable(block, level);
+    },
+    async close() {},
+  };
+}
+
+function createZstd(level: number): Codec {
+  const compressSync = (block: Uint8Array): Uint8Array | null =>
+    block.length === 0 ? null : smaller(zstdCompressWasmSync(block, level), block);
+  return {
+    id: COMPRESSION_ID.zstd,
+    name: 'zstd',
+    level,
+    options: compressorOptions('zstd', level),
+    async compress(block) {
+      if (!zstdWasmLoaded()) await loadZstdWasm();
+      return compressSync(block);
+    },
+    compressSync,
+    async close() {},
+  };
+}
+
+export const gzipDecompressor: Decompressor = {
+  id: COMPRESSION_ID.gzip,
+  decompress: inflateZlib,
+};
+
+export const zstdDecompressor: Decompressor = {
+  id: COMPRESSION_ID.zstd,
+  decompress: decompressZstd,
+};
+
+export const portableCodecs: CodecProvider = {
+  createCodec(name: CompressionName, options: CodecOptions = {}): Codec {
+    const level = resolveLevel(name, options.level);
+    return name === 'gzip' ? createGzip(level) : createZstd(level);
+  },
+  decompressor(id: number): Decompressor | undefined {
+    if (id === COMPRESSION_ID.gzip) return gzipDecompressor;
+    if (id === COMPRESSION_ID.zstd) return zstdDecompressor;
+    return undefined;
+  },
+};
