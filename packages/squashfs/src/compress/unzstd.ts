@@ -6,7 +6,11 @@
 import { Decompress, decompress } from 'fzstd';
 import { scanZstdFrames } from './zstd-frame.js';
 
-export function decompressZstd(data: Uint8Array, maxSize: number): Uint8Array {
+/**
+ * Checks the frame layout against `maxSize` and returns the declared output size (content sizes,
+ * or block-derived upper bounds for frames without one). Throws on anything a block cannot hold.
+ */
+export function checkZstdFrames(data: Uint8Array, maxSize: number): { declared: number; allSized: boolean } {
   const frames = scanZstdFrames(data);
   if (frames.length === 0) throw new Error('zstd data holds no frame');
   let declared = 0;
@@ -20,9 +24,14 @@ export function decompressZstd(data: Uint8Array, maxSize: number): Uint8Array {
     }
     declared += frame.contentSize ?? frame.maxOutput;
   }
+  return { declared, allSized: frames.every((f) => f.contentSize !== undefined) };
+}
+
+export function decompressZstd(data: Uint8Array, maxSize: number): Uint8Array {
+  const { declared, allSized } = checkZstdFrames(data, maxSize);
   const out = declared <= maxSize ? decompress(data) : decompressBounded(data, maxSize);
   if (out.length > maxSize) throw new Error(`zstd data decompresses to more than ${maxSize} bytes`);
-  if (frames.every((f) => f.contentSize !== undefined) && out.length !== declared) {
+  if (allSized && out.length !== declared) {
     throw new Error(`zstd data decompressed to ${out.length} bytes, the frame header declares ${declared}`);
   }
   return out;

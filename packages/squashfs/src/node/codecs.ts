@@ -1,1 +1,216 @@
-export {};
+/**
+ * Node codecs: the fast path used by the CLI.
+ *
+ * - gzip: node:zlib `deflate` (zlib stream, windowBits 15, memLevel 8, default strategy: the
+ *   parameters mksquashfs passes to deflateInit2). The async call runs on the libuv threadpool, so
+ *   blocks in flight are compressed in parallel; the pool has UV_THREADPOOL_SIZE threads (default 4,
+ *   set the variable before start-up to use more cores; it is shared with async fs calls).
+ * - zstd: node:zlib `zstdCompress` where present (Node >= 22.15 / 23.8), with the level, the
+ *   content-size flag and `pledgedSrcSize` set, so that each block is one frame whose header carries
+ *   the content size and whose window is no larger than the block (format notes §2.10). Older Node:
+ *   a worker_threads pool running zstd-codec's WASM build (one worker per core by default).
+ * - decompression: node:zlib `inflateSync` / `zstdDecompressSync` with `maxOutputLength`; zstd on
+ *   older Node falls back to the portable decoder (fzstd).
+ *
+ * Compressed output does not depend on scheduling, so images stay reproducible for a given Node
+ * version; portable and Node codecs may produce different (equally valid) bytes.
+ */
+import { availableParallelism } from 'node:os';
+import zlib from 'node:zlib';
+import { COMPRESSION_ID, type Codec, type CodecOptions, type CodecProvider, type CompressionName, type Decompressor } from '../compress/codec.js';
+import { compressorOptions, resolveLevel } from '../compress/levels.js';
+import { gzipDecompressor as portableGzip, zstdDecompressor as portableZstd } from '../compress/portable.js';
+import { checkZstdFrames } from '../compress/unzstd.js';
+import { WASM_ZSTD_HIGH_LEVEL_MAX_BLOCK, loadZstdWasm, zstdCompressWasmSync, zstdWasmLoaded } from '../compress/zstd-wasm.js';
+import { SquashfsError } from '../errors.js';
+import { ZstdWorkerPool } from './zstd-pool.js';
+
+type Callback = (error: Error | null, result: Buffer) => void;
+interface ZstdOptions {
+  params?: Record<number, number>;
+  pledgedSrcSize?: number;
+  maxOutputLength?: number;
+}
+/** node:zlib zstd API (Node >= 22.15 / 23.8); @types/node 20 does not declare it. */
+interface NativeZstd {
+  zstdCompress(buf: Uint8Array, options: ZstdOptions, callback: Callback): void;
+  zstdCompressSync(buf: Uint8Array, options: ZstdOptions): Buffer;
+  zstdDecompressSync(buf: Uint8Array, options: ZstdOptions): Buffer;
+  constants: { ZSTD_c_compressionLevel: number; ZSTD_c_contentSizeFlag: number; ZSTD_c_checksumFlag: number };
+}
+
+function nativeZstdApi(): NativeZstd | undefined {
+  const z = zlib as unknown as Partial<NativeZstd> & { constants: Record<string, number> };
+  if (typeof z.zstdCompress !== 'function' || typeof z.zstdDecompressSync !== 'function') return undefined;
+  if (z.constants['ZSTD_c_compressionLevel'] === undefined || z.constants['ZSTD_c_contentSizeFlag'] === undefined) return undefined;
+  return z as NativeZstd;
+}
+
+/** True when node:zlib has zstd (Node >= 22.15 / 23.8); otherwise zstd runs in WASM workers. */
+export function hasNativeZstd(): boolean {
+  return nativeZstdApi() !== undefined;
+}
+
+export interface NodeCodecOptions extends CodecOptions {
+  /**
+   * zstd implementation: 'native' (node:zlib, the default where available) or 'workers'
+   * (zstd-codec WASM in worker threads, the default elsewhere).
+   */
+  zstdBackend?: 'native' | 'workers';
+}
+
+function toUint8(buffer: Buffer): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+function smaller(output: Uint8Array, input: Uint8Array): Uint8Array | null {
+  return output.length < input.length ? output : null;
+}
+
+const GZIP_PARAMS = { windowBits: 15, memLevel: 8, strategy: zlib.constants.Z_DEFAULT_STRATEGY } as const;
+
+function createGzip(level: number): Codec {
+  const params = { ...GZIP_PARAMS, level };
+  return {
+    id: COMPRESSION_ID.gzip,
+    name: 'gzip',
+    level,
+    options: compressorOptions('gzip', level),
+    compress(block) {
+      if (block.length === 0) return Promise.resolve(null);
+      return new Promise((resolve, reject) => {
+        zlib.deflate(block, params, (error, out) => {
+          if (error) reject(new SquashfsError('IO', `gzip compression failed: ${error.message}`, { cause: error }));
+          else resolve(smaller(toUint8(out), block));
+        });
+      });
+    },
+    compressSync(block) {
+      if (block.length === 0) return null;
+      return smaller(toUint8(zlib.deflateSync(block, params)), block);
+    },
+    async close() {},
+  };
+}
+
+function createNativeZstd(api: NativeZstd, level: number): Codec {
+  const options = (block: Uint8Array): ZstdOptions => ({
+    pledgedSrcSize: block.length,
+    params: {
+      [api.constants.ZSTD_c_compressionLevel]: level,
+      [api.constants.ZSTD_c_contentSizeFlag]: 1,
+      [api.constants.ZSTD_c_checksumFlag]: 0,
+    },
+  });
+  return {
+    id: COMPRESSION_ID.zstd,
+    name: 'zstd',
+    level,
+    options: compressorOptions('zstd', level),
+    compress(block) {
+      if (block.length === 0) return Promise.resolve(null);
+      return new Promise((resolve, reject) => {
+        api.zstdCompress(block, options(block), (error, out) => {
+          if (error) reject(new SquashfsError('IO', `zstd compression failed: ${error.message}`, { cause: error }));
+          else resolve(smaller(toUint8(out), block));
+        });
+      });
+    },
+    compressSync(block) {
+      if (block.length === 0) return null;
+      return smaller(toUint8(api.zstdCompressSync(block, options(block))), block);
+    },
+    async close() {},
+  };
+}
+
+function checkWasmBlock(block: Uint8Array, level: number): void {
+  if (block.length > WASM_ZSTD_HIGH_LEVEL_MAX_BLOCK && level >= 10) {
+    throw new SquashfsError(
+      'UNSUPPORTED',
+      `zstd on Node ${process.versions.node} runs zstd-codec's WASM build (16 MiB heap), which cannot compress ` +
+        `a ${block.length}-byte block at level ${level}: use a block size of at most 512 KiB, a level up to 9, ` +
+        'or Node >= 22.15 (native zstd)',
+    );
+  }
+}
+
+function createWorkerZstd(level: number, concurrency: number): Codec {
+  const pool = new ZstdWorkerPool(concurrency);
+  return {
+    id: COMPRESSION_ID.zstd,
+    name: 'zstd',
+    level,
+    options: compressorOptions('zstd', level),
+    async compress(block) {
+      if (block.length === 0) return null;
+      checkWasmBlock(block, level);
+      return smaller(await pool.compress(block, level), block);
+    },
+    /** Runs on the calling thread; needs `await ready()` (or a first compress() of a portable codec). */
+    compressSync(block) {
+      if (block.length === 0) return null;
+      return smaller(zstdCompressWasmSync(block, level), block);
+    },
+    close: () => pool.close(),
+  };
+}
+
+/** Loads the main-thread zstd WASM so that compressSync() of worker-backed zstd codecs works. */
+export async function nodeCodecsReady(): Promise<void> {
+  if (!hasNativeZstd() && !zstdWasmLoaded()) await loadZstdWasm();
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+const nodeGzipDecompressor: Decompressor = {
+  id: COMPRESSION_ID.gzip,
+  decompress(data, maxSize) {
+    try {
+      return toUint8(zlib.inflateSync(data, { maxOutputLength: Math.max(1, maxSize) }));
+    } catch (error) {
+      if (maxSize === 0) return portableGzip.decompress(data, maxSize);
+      throw asError(error);
+    }
+  },
+};
+
+function nativeZstdDecompressor(api: NativeZstd): Decompressor {
+  return {
+    id: COMPRESSION_ID.zstd,
+    decompress(data, maxSize) {
+      if (maxSize === 0) return portableZstd.decompress(data, maxSize);
+      // Same acceptance rules as the portable decoder (frame layout, declared sizes, window bound),
+      // checked before zstd allocates anything.
+      checkZstdFrames(data, maxSize);
+      return toUint8(api.zstdDecompressSync(data, { maxOutputLength: maxSize }));
+    },
+  };
+}
+
+export const nodeCodecs: CodecProvider & { createCodec(name: CompressionName, options?: NodeCodecOptions): Codec } = {
+  createCodec(name: CompressionName, options: NodeCodecOptions = {}): Codec {
+    const level = resolveLevel(name, options.level);
+    if (options.concurrency !== undefined && (!Number.isInteger(options.concurrency) || options.concurrency < 1)) {
+      throw new SquashfsError('INVALID_ARGUMENT', `codec concurrency must be a positive integer, got ${String(options.concurrency)}`);
+    }
+    if (name === 'gzip') return createGzip(level);
+    const api = nativeZstdApi();
+    const backend = options.zstdBackend ?? (api ? 'native' : 'workers');
+    if (backend === 'native') {
+      if (!api) throw new SquashfsError('UNSUPPORTED', `node:zlib has no zstd in Node ${process.versions.node} (needs >= 22.15)`);
+      return createNativeZstd(api, level);
+    }
+    return createWorkerZstd(level, options.concurrency ?? availableParallelism());
+  },
+  decompressor(id: number): Decompressor | undefined {
+    if (id === COMPRESSION_ID.gzip) return nodeGzipDecompressor;
+    if (id === COMPRESSION_ID.zstd) {
+      const api = nativeZstdApi();
+      return api ? nativeZstdDecompressor(api) : portableZstd;
+    }
+    return undefined;
+  },
+};

@@ -1,1 +1,254 @@
-export {};
+/**
+ * Image files on disk: a sink that writes to a temp file next to the target and renames it over
+ * the target only when the image is complete, signal-time cleanup of such temp files, and the
+ * SHA-256 hasher the writer's duplicate detection can use.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { unlinkSync } from 'node:fs';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { SquashfsError } from '../errors.js';
+import type { ImageSink } from '../io/sink.js';
+
+export interface FileSinkOptions {
+  /** fsync the file before the rename (and the directory after it). Default false. */
+  fsync?: boolean;
+  /** Permission bits of a new file, before the umask. Default 0o666 (as any created file). */
+  mode?: number;
+  /** Sequential writes are gathered up to this many bytes before a write(2). Default 1 MiB; 0 disables. */
+  bufferSize?: number;
+}
+
+export interface FileSink extends ImageSink {
+  /** The target path (only written at close()). */
+  readonly path: string;
+  /** The temp file the image is written to until close(). */
+  readonly tempPath: string;
+  read(position: number, length: number): Promise<Uint8Array>;
+  truncate(length: number): Promise<void>;
+}
+
+/** Temp files of sinks that are neither closed nor aborted (removed on a signal or at exit). */
+const liveTempFiles = new Set<string>();
+
+function ioError(message: string, path: string, cause: unknown): SquashfsError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new SquashfsError('IO', `${message}: ${reason}`, { path, cause });
+}
+
+/**
+ * Opens a sink that writes `path` atomically: the image goes to `.<name>.tmp-<random>` in the same
+ * directory, close() renames it over `path`, abort() removes it and leaves an existing `path` as it was.
+ */
+export async function createFileSink(path: string, options: FileSinkOptions = {}): Promise<FileSink> {
+  const tempPath = join(dirname(path), `.${basename(path)}.tmp-${randomBytes(6).toString('hex')}`);
+  let handle: FileHandle;
+  try {
+    handle = await open(tempPath, 'wx', options.mode ?? 0o666);
+  } catch (error) {
+    throw ioError(`cannot create ${tempPath}`, path, error);
+  }
+  liveTempFiles.add(tempPath);
+  return new TempFileSink(path, tempPath, handle, options);
+}
+
+class TempFileSink implements FileSink {
+  readonly path: string;
+  readonly tempPath: string;
+  private readonly handle: FileHandle;
+  private readonly fsync: boolean;
+  private readonly bufferSize: number;
+  private buffer: Uint8Array;
+  /** File position of buffer[0] and bytes buffered. */
+  private bufferStart = 0;
+  private buffered = 0;
+  private state: 'open' | 'closed' | 'aborted' | 'failed' = 'open';
+  /** Operations run one at a time, in call order. */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(path: string, tempPath: string, handle: FileHandle, options: FileSinkOptions) {
+    this.path = path;
+    this.tempPath = tempPath;
+    this.handle = handle;
+    this.fsync = options.fsync ?? false;
+    this.bufferSize = Math.max(0, options.bufferSize ?? 1 << 20);
+    this.buffer = new Uint8Array(0);
+  }
+
+  write(data: Uint8Array, position: number): Promise<void> {
+    return this.run('write', async () => {
+      if (!Number.isSafeInteger(position) || position < 0) {
+        throw new SquashfsError('INVALID_ARGUMENT', `invalid write position ${position}`, { path: this.path });
+      }
+      if (this.buffered > 0 && position === this.bufferStart + this.buffered && this.buffered + data.length <= this.bufferSize) {
+        this.buffer.set(data, this.buffered);
+        this.buffered += data.length;
+        return;
+      }
+      await this.flush();
+      if (data.length < this.bufferSize) {
+        if (this.buffer.length < this.bufferSize) this.buffer = new Uint8Array(this.bufferSize);
+        this.buffer.set(data, 0);
+        this.bufferStart = position;
+        this.buffered = data.length;
+        return;
+      }
+      await this.writeAll(data, position);
+    });
+  }
+
+  read(position: number, length: number): Promise<Uint8Array> {
+    return this.run('read', async () => {
+      await this.flush();
+      const out = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await this.handle.read(out, done, length - done, position + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return done === length ? out : out.subarray(0, done);
+    });
+  }
+
+  truncate(length: number): Promise<void> {
+    return this.run('truncate', async () => {
+      await this.flush();
+      await this.handle.truncate(length);
+    });
+  }
+
+  close(): Promise<void> {
+    return this.run('close', async () => {
+      await this.flush();
+      if (this.fsync) await this.handle.sync();
+      await this.handle.close();
+      this.state = 'closed';
+      try {
+        await rename(this.tempPath, this.path);
+      } catch (error) {
+        await unlink(this.tempPath).catch(() => {});
+        throw error;
+      } finally {
+        liveTempFiles.delete(this.tempPath);
+      }
+      if (this.fsync) await syncDirectory(dirname(this.path));
+    });
+  }
+
+  abort(): Promise<void> {
+    const previous = this.tail;
+    const done = previous
+      .catch(() => {})
+      .then(async () => {
+        if (this.state === 'closed' || this.state === 'aborted') return;
+        this.state = 'aborted';
+        await this.handle.close().catch(() => {});
+        await unlink(this.tempPath).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ENOENT') throw ioError(`cannot remove ${this.tempPath}`, this.path, error);
+        });
+        liveTempFiles.delete(this.tempPath);
+      });
+    this.tail = done.catch(() => {});
+    return done;
+  }
+
+  private run<T>(what: string, op: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(async () => {
+      if (this.state !== 'open') {
+        throw new SquashfsError('IO', `${what} on a file sink that is ${this.state}`, { path: this.path });
+      }
+      try {
+        return await op();
+      } catch (error) {
+        if (this.state === 'open') this.state = 'failed';
+        if (error instanceof SquashfsError) throw error;
+        throw ioError(`${what} of ${this.tempPath} failed`, this.path, error);
+      }
+    });
+    this.tail = result.catch(() => {});
+    return result;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.buffered === 0) return;
+    const length = this.buffered;
+    this.buffered = 0;
+    await this.writeAll(this.buffer.subarray(0, length), this.bufferStart);
+  }
+
+  private async writeAll(data: Uint8Array, position: number): Promise<void> {
+    let done = 0;
+    while (done < data.length) {
+      const { bytesWritten } = await this.handle.write(data, done, data.length - done, position + done);
+      if (bytesWritten === 0) throw new Error('write(2) wrote nothing');
+      done += bytesWritten;
+    }
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // Some platforms cannot open or fsync a directory; the rename itself is done.
+  } finally {
+    await handle?.close().catch(() => {});
+  }
+}
+
+function removeLiveTempFiles(): void {
+  for (const file of liveTempFiles) {
+    try {
+      unlinkSync(file);
+    } catch {
+      // Already gone, or not ours to remove any more.
+    }
+  }
+  liveTempFiles.clear();
+}
+
+const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+
+/**
+ * Installs SIGINT/SIGTERM/SIGHUP handlers (and an exit hook) that remove the temp files of file
+ * sinks still being written, then exit with 128 + the signal number (130, 143, 129). For CLIs:
+ * an interrupted build leaves no temp files and exits non-zero. Returns a function that uninstalls them.
+ */
+export function removeTempFilesOnSignal(): () => void {
+  const handlers = new Map<NodeJS.Signals, () => void>();
+  for (const [signal, code] of Object.entries(SIGNAL_EXIT_CODES) as [NodeJS.Signals, number][]) {
+    const handler = (): void => {
+      removeLiveTempFiles();
+      process.exit(code);
+    };
+    handlers.set(signal, handler);
+    process.on(signal, handler);
+  }
+  process.on('exit', removeLiveTempFiles);
+  return () => {
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+    process.off('exit', removeLiveTempFiles);
+  };
+}
+
+/** Temp files of file sinks that are still open (for diagnostics and tests). */
+export function liveTempFilePaths(): string[] {
+  return [...liveTempFiles];
+}
+
+/** An incremental SHA-256 (node:crypto), the shape WriteOptions' hasher takes. */
+export function sha256Hasher(): { update(bytes: Uint8Array): void; digest(): Uint8Array } {
+  const hash = createHash('sha256');
+  return {
+    update(bytes) {
+      hash.update(bytes);
+    },
+    digest() {
+      const out = hash.digest();
+      return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    },
+  };
+}

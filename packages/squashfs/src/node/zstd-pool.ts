@@ -1,0 +1,102 @@
+/**
+ * A pool of worker threads compressing zstd blocks with zstd-codec's WASM build, for Node versions
+ * without native zstd in node:zlib (Node < 22.15 / 23.8). Jobs go to the worker with the fewest
+ * jobs in flight; each result is matched to its job by id, so every `compress()` promise resolves
+ * with its own block whatever order the workers finish in. Workers start on first use, are
+ * unref'ed while idle (an idle pool never keeps the process alive) and are terminated by close().
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { SquashfsError } from '../errors.js';
+import { ZSTD_WORKER_SOURCE } from './zstd-worker-source.js';
+
+interface Job {
+  resolve(out: Uint8Array): void;
+  reject(error: Error): void;
+}
+
+interface PoolWorker {
+  worker: Worker;
+  jobs: Map<number, Job>;
+}
+
+interface WorkerReply {
+  id: number;
+  out?: Uint8Array;
+  error?: string;
+}
+
+export class ZstdWorkerPool {
+  private readonly size: number;
+  private readonly workers: PoolWorker[] = [];
+  private nextId = 0;
+  private closed = false;
+
+  constructor(size: number) {
+    this.size = Math.max(1, Math.floor(size));
+  }
+
+  compress(block: Uint8Array, level: number): Promise<Uint8Array> {
+    if (this.closed) return Promise.reject(new SquashfsError('INVALID_ARGUMENT', 'zstd codec used after close()'));
+    const slot = this.pick();
+    const id = this.nextId++;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      slot.jobs.set(id, { resolve, reject });
+      if (slot.jobs.size === 1) slot.worker.ref();
+      // Copied (not transferred): the caller keeps its block.
+      slot.worker.postMessage({ id, level, block });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const workers = this.workers.splice(0);
+    for (const slot of workers) this.fail(slot, new SquashfsError('ABORTED', 'zstd codec closed while compressing'));
+    await Promise.all(workers.map((slot) => slot.worker.terminate()));
+  }
+
+  private pick(): PoolWorker {
+    if (this.workers.length < this.size && this.workers.every((w) => w.jobs.size > 0)) return this.spawn();
+    let best = this.workers[0]!;
+    for (const slot of this.workers) if (slot.jobs.size < best.jobs.size) best = slot;
+    return best;
+  }
+
+  private spawn(): PoolWorker {
+    const bindingPath = createRequire(import.meta.url).resolve('zstd-codec/lib/zstd-codec-binding-wasm.js');
+    const worker = new Worker(ZSTD_WORKER_SOURCE, { eval: true, workerData: { bindingPath } });
+    worker.unref();
+    const slot: PoolWorker = { worker, jobs: new Map() };
+    worker.on('message', (reply: WorkerReply) => {
+      if (reply.id < 0) {
+        this.retire(slot, new SquashfsError('IO', reply.error ?? 'zstd worker failed'));
+        return;
+      }
+      const job = slot.jobs.get(reply.id);
+      if (job === undefined) return;
+      slot.jobs.delete(reply.id);
+      if (slot.jobs.size === 0) worker.unref();
+      if (reply.out !== undefined) job.resolve(reply.out);
+      else job.reject(new SquashfsError('IO', `zstd compression failed: ${reply.error ?? 'unknown error'}`));
+    });
+    worker.on('error', (error) => this.retire(slot, new SquashfsError('IO', `zstd worker failed: ${error.message}`, { cause: error })));
+    worker.on('exit', (code) => this.retire(slot, new SquashfsError('IO', `zstd worker exited (code ${code})`)));
+    this.workers.push(slot);
+    return slot;
+  }
+
+  /** Drops a failed worker (a later job starts a fresh one) and fails its jobs. */
+  private retire(slot: PoolWorker, error: Error): void {
+    const index = this.workers.indexOf(slot);
+    if (index >= 0) this.workers.splice(index, 1);
+    this.fail(slot, error);
+    slot.worker.unref();
+    void slot.worker.terminate().catch(() => {});
+  }
+
+  private fail(slot: PoolWorker, error: Error): void {
+    const jobs = [...slot.jobs.values()];
+    slot.jobs.clear();
+    for (const job of jobs) job.reject(error);
+  }
+}
