@@ -1,0 +1,101 @@
+import type { Decompressor } from '../compress/codec.js';
+import type { ImageSource } from '../io/sink.js';
+import { corrupt } from './corrupt.js';
+import { u32, u64 } from './bytes.js';
+import { DATA_UNCOMPRESSED_BIT } from './constants.js';
+import { decompressBlock } from './decompress.js';
+import type { FileInode } from './inode.js';
+import { readExact } from './source.js';
+import type { LookupTable } from './tables.js';
+
+export interface FragmentEntry {
+  start: number;
+  /** On-disk size (bit 24 cleared). */
+  size: number;
+  compressed: boolean;
+}
+
+export interface DataContext {
+  source: ImageSource;
+  decompressor: Decompressor;
+  blockSize: number;
+  bytesUsed: number;
+  fragments: LookupTable | null;
+  /** Small cache of decompressed fragment blocks. */
+  fragmentCache: Map<number, Uint8Array>;
+}
+
+/** Decodes a block-size word: bits 0..23 size, bit 24 uncompressed, higher bits must be 0. */
+export function decodeBlockWord(word: number): { size: number; compressed: boolean } | null {
+  if (word >>> 25 !== 0) return null;
+  return { size: word & 0xffffff, compressed: (word & DATA_UNCOMPRESSED_BIT) === 0 };
+}
+
+export async function fragmentEntry(ctx: DataContext, index: number): Promise<FragmentEntry> {
+  if (ctx.fragments === null) throw corrupt('fragment table', 0, `fragment ${index} referenced but the image has none`);
+  const e = await ctx.fragments.entry(index);
+  const start = u64(e, 0);
+  const word = u32(e, 8);
+  const at = ctx.fragments.pointers[Math.floor((index * 16) / 8192)]!;
+  const decoded = decodeBlockWord(word);
+  if (decoded === null) throw corrupt('fragment table', at, `fragment ${index}: size word 0x${word.toString(16)} has bits above 24`);
+  if (decoded.size === 0 || decoded.size > ctx.blockSize) throw corrupt('fragment table', at, `fragment ${index}: size ${decoded.size} not in 1..${ctx.blockSize}`);
+  if (!(start + decoded.size <= ctx.bytesUsed)) throw corrupt('fragment table', at, `fragment ${index}: block at ${start} runs past bytes_used`);
+  return { start, size: decoded.size, compressed: decoded.compressed };
+}
+
+/** A decompressed fragment block (at most block_size bytes). */
+export async function fragmentBlock(ctx: DataContext, index: number): Promise<Uint8Array> {
+  const hit = ctx.fragmentCache.get(index);
+  if (hit !== undefined) return hit;
+  const f = await fragmentEntry(ctx, index);
+  const raw = await readExact(ctx.source, f.start, f.size, ctx.bytesUsed, 'fragment block');
+  const data = f.compressed ? decompressBlock(ctx.decompressor, raw, ctx.blockSize, 'fragment block', f.start) : raw;
+  ctx.fragmentCache.set(index, data);
+  if (ctx.fragmentCache.size > 8) ctx.fragmentCache.delete(ctx.fragmentCache.keys().next().value as number);
+  return data;
+}
+
+/** Where each data block of a file lives. */
+export function blockLayout(ctx: DataContext, file: FileInode): { position: number; size: number; compressed: boolean; expected: number }[] {
+  const out = [];
+  let position = file.startBlock;
+  const n = file.blocks.length;
+  for (let i = 0; i < n; i++) {
+    const word = file.blocks[i]!;
+    const decoded = decodeBlockWord(word);
+    if (decoded === null) throw corrupt('inode table', position, `file inode ${file.inodeNumber}: block ${i} size word 0x${word.toString(16)} has bits above 24`);
+    const expected = i < n - 1 || file.fragment !== null ? ctx.blockSize : file.fileSize - i * ctx.blockSize;
+    if (decoded.size > ctx.blockSize) throw corrupt('data block', position, `file inode ${file.inodeNumber}: block ${i} of ${decoded.size} bytes exceeds the block size`);
+    if (decoded.size > 0 && !(position + decoded.size <= ctx.bytesUsed)) {
+      throw corrupt('data block', position, `file inode ${file.inodeNumber}: block ${i} runs past bytes_used ${ctx.bytesUsed}`);
+    }
+    out.push({ position, size: decoded.size, compressed: decoded.compressed, expected });
+    position += decoded.size;
+  }
+  return out;
+}
+
+/** Yields a file's contents block by block; every block decompresses to exactly its declared size. */
+export async function* fileChunks(ctx: DataContext, file: FileInode): AsyncGenerator<Uint8Array> {
+  for (const b of blockLayout(ctx, file)) {
+    if (b.size === 0) {
+      yield new Uint8Array(b.expected);
+      continue;
+    }
+    const raw = await readExact(ctx.source, b.position, b.size, ctx.bytesUsed, 'data block');
+    const data = b.compressed ? decompressBlock(ctx.decompressor, raw, b.expected, 'data block', b.position) : raw;
+    if (data.length !== b.expected) {
+      throw corrupt('data block', b.position, `file inode ${file.inodeNumber}: block holds ${data.length} bytes, expected ${b.expected}`);
+    }
+    yield data;
+  }
+  const tail = file.fileSize - file.blocks.length * ctx.blockSize;
+  if (file.fragment !== null && tail > 0) {
+    const frag = await fragmentBlock(ctx, file.fragment);
+    if (file.fragmentOffset + tail > frag.length) {
+      throw corrupt('fragment block', file.fragmentOffset, `file inode ${file.inodeNumber}: tail of ${tail} bytes at ${file.fragmentOffset} past the ${frag.length}-byte fragment ${file.fragment}`);
+    }
+    yield frag.slice(file.fragmentOffset, file.fragmentOffset + tail);
+  }
+}
