@@ -30,6 +30,11 @@ export interface WriteOptions {
   padding?: number;
   /** Blocks compressed at once (default: 2 x available parallelism). */
   concurrency?: number;
+  /**
+   * Hash used for duplicate detection (SHA-256 expected). Default: a pure-JS SHA-256; the Node
+   * entry point passes node:crypto's, which is much faster.
+   */
+  hasher?: () => { update(bytes: Uint8Array): void; digest(): Uint8Array };
   onWarning?: (warning: SquashfsWarning) => void;
   onProgress?: (progress: WriteProgress) => void;
   signal?: AbortSignal;

@@ -1,0 +1,211 @@
+import { SquashfsError, type SquashfsWarning } from '../errors.js';
+import { SQUASHFS_INVALID_XATTR, SQUASHFS_MAX_IDS, U32_MAX } from '../format/constants.js';
+import { encodeXattrPair, splitXattrName } from '../format/xattr-table.js';
+import { MAX_SYMLINK_BYTES, compareBytes, nameBytes, nameProblem } from '../tree/names.js';
+import type { DirNode, FileNode, FsNode } from '../tree/node.js';
+
+export interface Child {
+  name: Uint8Array;
+  node: FsNode;
+  path: string;
+}
+
+/** One distinct xattr set: its encoded kv pairs, pair count and the stat size mksquashfs records. */
+export interface XattrSet {
+  pairs: Uint8Array[];
+  size: number;
+}
+
+/** Everything known about the tree before any data is written. */
+export interface PreparedTree {
+  root: DirNode;
+  /** Inode number of every node (1..inodeCount, mksquashfs pre-order, root last). */
+  ino: Map<FsNode, number>;
+  /** Reference count of every non-directory node (its nlink). */
+  refs: Map<FsNode, number>;
+  /** Sorted children of every directory. */
+  children: Map<DirNode, Child[]>;
+  subdirs: Map<DirNode, number>;
+  /** Files in data order (first reference, pre-order), each once. */
+  files: { node: FileNode; path: string }[];
+  /** First path of every node (for messages). */
+  paths: Map<FsNode, string>;
+  ids: number[];
+  idIndex: Map<number, number>;
+  xattrId: Map<FsNode, number>;
+  xattrSets: XattrSet[];
+  inodeCount: number;
+  /** Newest (clamped) mtime. */
+  newestMtime: number;
+}
+
+export interface PrepareOptions {
+  allRoot: boolean;
+  xattrs: boolean;
+  clampMtime: number | undefined;
+  onWarning: ((w: SquashfsWarning) => void) | undefined;
+}
+
+const encoder = new TextEncoder();
+
+function bad(path: string, message: string, code: 'INVALID_ARGUMENT' | 'LIMIT_EXCEEDED' | 'SYMLINK_TOO_LONG' = 'INVALID_ARGUMENT'): SquashfsError {
+  return new SquashfsError(code, `${JSON.stringify(path)}: ${message}`, { path });
+}
+
+function checkMeta(node: FsNode, path: string): void {
+  const m = node.meta;
+  if (m === null || typeof m !== 'object') throw bad(path, 'missing metadata');
+  if (!Number.isInteger(m.mode) || m.mode < 0 || m.mode > 0o7777) throw bad(path, `mode ${m.mode} is not in 0..0o7777`);
+  for (const [field, v] of [['uid', m.uid], ['gid', m.gid], ['mtime', m.mtime]] as const) {
+    if (!Number.isInteger(v) || v < 0 || v > U32_MAX) throw bad(path, `${field} ${v} is not an integer in 0..${U32_MAX}`);
+  }
+}
+
+function checkNode(node: FsNode, path: string): void {
+  checkMeta(node, path);
+  switch (node.kind) {
+    case 'file':
+      if (node.content === null || typeof node.content !== 'object' || typeof node.content.open !== 'function') throw bad(path, 'file has no content');
+      if (node.content.size !== undefined && (!Number.isSafeInteger(node.content.size) || node.content.size < 0)) {
+        throw bad(path, `declared size ${node.content.size} is not a non-negative integer`);
+      }
+      break;
+    case 'symlink': {
+      if (typeof node.target !== 'string' || node.target.length === 0) throw bad(path, 'symlink target is empty');
+      if (node.target.includes('\0')) throw bad(path, 'symlink target contains NUL');
+      const n = encoder.encode(node.target).length;
+      if (n > MAX_SYMLINK_BYTES) throw bad(path, `symlink target is ${n} bytes; the kernel accepts at most ${MAX_SYMLINK_BYTES}`, 'SYMLINK_TOO_LONG');
+      break;
+    }
+    case 'blockdev':
+    case 'chardev':
+      if (!Number.isInteger(node.major) || node.major < 0 || node.major > 0xfff) throw bad(path, `device major ${node.major} is not in 0..4095`);
+      if (!Number.isInteger(node.minor) || node.minor < 0 || node.minor > 0xfffff) throw bad(path, `device minor ${node.minor} is not in 0..1048575`);
+      break;
+    case 'fifo':
+    case 'socket':
+    case 'dir':
+      break;
+    default:
+      throw bad(path, `unknown node kind ${String((node as { kind: unknown }).kind)}`);
+  }
+}
+
+/**
+ * Walks the tree once: validates every node, numbers the inodes as mksquashfs does (pre-order in
+ * byte order, a directory's subtree right after it, the root last), counts hard links, and builds
+ * the id table and the deduplicated xattr sets.
+ */
+export function prepareTree(root: DirNode, o: PrepareOptions): PreparedTree {
+  const ino = new Map<FsNode, number>();
+  const refs = new Map<FsNode, number>();
+  const children = new Map<DirNode, Child[]>();
+  const subdirs = new Map<DirNode, number>();
+  const files: { node: FileNode; path: string }[] = [];
+  const paths = new Map<FsNode, string>();
+  const ids: number[] = [];
+  const idIndex = new Map<number, number>();
+  const xattrId = new Map<FsNode, number>();
+  const xattrSets: XattrSet[] = [];
+  const xattrKeys = new Map<string, number>();
+  let next = 1;
+  let newest = 0;
+
+  const useId = (id: number, path: string): void => {
+    if (idIndex.has(id)) return;
+    if (ids.length >= SQUASHFS_MAX_IDS) {
+      throw new SquashfsError('TOO_MANY_IDS', `more than ${SQUASHFS_MAX_IDS} distinct uid/gid values (at ${JSON.stringify(path)}); SquashFS stores a 16-bit id index`, { path });
+    }
+    idIndex.set(id, ids.length);
+    ids.push(id);
+  };
+
+  const visit = (node: FsNode, path: string): void => {
+    checkNode(node, path);
+    paths.set(node, path);
+    const mtime = o.clampMtime !== undefined && node.meta.mtime > o.clampMtime ? o.clampMtime : node.meta.mtime;
+    if (mtime > newest) newest = mtime;
+    if (o.allRoot) useId(0, path);
+    else {
+      useId(node.meta.uid, path);
+      useId(node.meta.gid, path);
+    }
+    if (o.xattrs) {
+      const id = xattrSetOf(node, path);
+      if (id !== SQUASHFS_INVALID_XATTR) xattrId.set(node, id);
+    }
+  };
+
+  const xattrSetOf = (node: FsNode, path: string): number => {
+    const xs = node.meta.xattrs;
+    if (xs === undefined || xs.size === 0) return SQUASHFS_INVALID_XATTR;
+    const pairs: { type: number; suffix: Uint8Array; value: Uint8Array; full: number }[] = [];
+    for (const [name, value] of xs) {
+      const split = splitXattrName(name);
+      if (split === undefined) {
+        o.onWarning?.({ code: 'XATTR_DROPPED', message: `xattr ${JSON.stringify(name)} of ${JSON.stringify(path)} dropped: SquashFS stores only user., trusted. and security. names`, path });
+        continue;
+      }
+      if (!(value instanceof Uint8Array)) throw bad(path, `xattr ${JSON.stringify(name)} value is not a Uint8Array`);
+      if (split.suffix.length > 0xffff) throw bad(path, `xattr name ${JSON.stringify(name)} is too long`, 'LIMIT_EXCEEDED');
+      pairs.push({ ...split, value, full: encoder.encode(name).length });
+    }
+    if (pairs.length === 0) return SQUASHFS_INVALID_XATTR;
+    pairs.sort((a, b) => a.type - b.type || compareBytes(a.suffix, b.suffix));
+    const encoded = pairs.map((p) => encodeXattrPair(p.type, p.suffix, p.value));
+    let key = '';
+    for (const e of encoded) {
+      key += `${e.length}:`;
+      for (let i = 0; i < e.length; i += 4096) key += String.fromCharCode(...e.subarray(i, i + 4096));
+    }
+    const existing = xattrKeys.get(key);
+    if (existing !== undefined) return existing;
+    const id = xattrSets.length;
+    const size = pairs.reduce((n, p) => n + p.full + 1 + p.value.length, 0);
+    if (size > U32_MAX) throw bad(path, 'xattrs too large', 'LIMIT_EXCEEDED');
+    xattrSets.push({ pairs: encoded, size });
+    xattrKeys.set(key, id);
+    return id;
+  };
+
+  const scan = (dir: DirNode, path: string): void => {
+    if (!(dir.entries instanceof Map)) throw bad(path, 'directory entries are not a Map');
+    const list: Child[] = [];
+    for (const [name, node] of dir.entries) {
+      const childPath = path === '/' ? `/${name}` : `${path}/${name}`;
+      const why = typeof name === 'string' ? nameProblem(name) : 'not a string';
+      if (why !== undefined) throw new SquashfsError('INVALID_NAME', `invalid name ${JSON.stringify(name)} at ${JSON.stringify(childPath)}: ${why}`, { path: childPath });
+      if (node === null || typeof node !== 'object') throw bad(childPath, 'entry is not a node');
+      list.push({ name: nameBytes(name), node, path: childPath });
+    }
+    list.sort((a, b) => compareBytes(a.name, b.name));
+    children.set(dir, list);
+    let dirs = 0;
+    for (const c of list) {
+      const node = c.node;
+      if (node.kind === 'dir') {
+        if (ino.has(node)) throw bad(c.path, `the same directory object appears twice in the tree (also at ${JSON.stringify(paths.get(node))}); directories cannot be hard links`);
+        dirs++;
+        ino.set(node, next++);
+        visit(node, c.path);
+        scan(node, c.path);
+      } else {
+        refs.set(node, (refs.get(node) ?? 0) + 1);
+        if (ino.has(node)) continue;
+        ino.set(node, next++);
+        visit(node, c.path);
+        if (node.kind === 'file') files.push({ node, path: c.path });
+      }
+    }
+    subdirs.set(dir, dirs);
+  };
+
+  if (root === null || typeof root !== 'object' || root.kind !== 'dir') throw bad('/', 'the root is not a directory');
+  ino.set(root, -1); // guards against the root appearing inside itself
+  scan(root, '/');
+  ino.set(root, next++);
+  visit(root, '/');
+  const inodeCount = next - 1;
+  if (inodeCount > U32_MAX - 1) throw new SquashfsError('LIMIT_EXCEEDED', `${inodeCount} inodes exceed the format limit`);
+  return { root, ino, refs, children, subdirs, files, paths, ids, idIndex, xattrId, xattrSets, inodeCount, newestMtime: newest };
+}

@@ -1,0 +1,225 @@
+import type { Codec } from '../compress/codec.js';
+import { portableCodecs } from '../compress/portable.js';
+import { SquashfsError } from '../errors.js';
+import * as C from '../format/constants.js';
+import { encodeExportEntries } from '../format/export-table.js';
+import { encodeFragmentEntries } from '../format/fragment-table.js';
+import { encodeIdEntries } from '../format/id-table.js';
+import { buildLookupTable } from '../format/lookup-table.js';
+import { encodeSuperblock } from '../format/superblock.js';
+import { encodeXattrIdEntries, encodeXattrIdTableHeader, type XattrIdEntry } from '../format/xattr-table.js';
+import { MemorySink, type ImageSink } from '../io/sink.js';
+import { MetadataWriter, type MetadataCompressor } from '../metadata/metadata-writer.js';
+import { SinkCursor, describe, writeAt } from '../data/block-writer.js';
+import { FileWriter, abortError, type FilePlacement } from '../data/file-writer.js';
+import { FragmentPacker } from '../data/fragment-packer.js';
+import { Sha256 } from '../data/sha256.js';
+import type { DirNode, FsNode } from '../tree/node.js';
+import type { Tree } from '../tree/tree.js';
+import { writeInodesAndDirectories } from './inodes.js';
+import type { WriteOptions, WriteResult } from './options.js';
+import { prepareTree } from './prepare.js';
+import { resolveOptions, selectCodec } from './resolve-options.js';
+
+function rootOf(root: DirNode | Tree): DirNode {
+  if (root !== null && typeof root === 'object' && 'kind' in root) return root;
+  if (root !== null && typeof root === 'object' && 'root' in root) return root.root;
+  throw new SquashfsError('INVALID_ARGUMENT', 'writeImage needs a DirNode or a Tree');
+}
+
+function toSquashfsError(e: unknown): SquashfsError {
+  if (e instanceof SquashfsError) return e;
+  return new SquashfsError('IO', `writing the image failed: ${describe(e)}`, { cause: e });
+}
+
+/**
+ * Writes a SquashFS 4.0 image of `root` to `sink`.
+ *
+ * File data streams through (only metadata is held); blocks are compressed `concurrency` at a time
+ * and written in order, so the output is byte-identical for the same input. The superblock is
+ * written last at offset 0, then the image is padded, `sink.truncate` and `sink.close` are called.
+ * On any failure `sink.abort(error)` is called once and a SquashfsError is thrown.
+ */
+export async function writeImage(root: DirNode | Tree, sink: ImageSink, options: WriteOptions = {}): Promise<WriteResult> {
+  let codec: Codec | undefined;
+  let owned = false;
+  try {
+    const o = resolveOptions(options);
+    const signal = options.signal;
+    if (signal?.aborted) throw abortError(signal);
+    const tree = prepareTree(rootOf(root), {
+      allRoot: o.allRoot,
+      xattrs: o.xattrs,
+      clampMtime: o.clampMtime,
+      onWarning: options.onWarning,
+    });
+    const selected = selectCodec(options, o.concurrency, portableCodecs);
+    codec = selected.codec;
+    owned = selected.owned;
+    const compressMeta: MetadataCompressor = (b) => codec!.compressSync(b);
+
+    // Compressor options block, right after the superblock.
+    let flags = 0;
+    let dataStart = C.SQUASHFS_SUPERBLOCK_SIZE;
+    const cursor = new SinkCursor(sink, dataStart);
+    if (codec.options !== null && codec.options.length > 0) {
+      const block = new Uint8Array(2 + codec.options.length);
+      const header = codec.options.length | C.SQUASHFS_METADATA_UNCOMPRESSED;
+      block[0] = header & 0xff;
+      block[1] = header >>> 8;
+      block.set(codec.options, 2);
+      await cursor.append(block);
+      dataStart = cursor.pos;
+      flags |= C.SQUASHFS_COMP_OPT;
+    }
+
+    // File data, in inode pre-order (each hard-linked file once).
+    const packer = o.fragments ? new FragmentPacker(o.blockSize, codec, cursor) : null;
+    const files = new FileWriter({
+      blockSize: o.blockSize,
+      codec,
+      cursor,
+      packer,
+      tailEnds: o.tailEnds,
+      window: o.concurrency,
+      hasher: o.dedup ? (o.hasher ?? (() => new Sha256())) : null,
+      ...(signal === undefined ? {} : { signal }),
+    });
+    const placements = new Map<FsNode, FilePlacement>();
+    let filesDone = 0;
+    for (const { node, path } of tree.files) {
+      if (signal?.aborted) throw abortError(signal);
+      placements.set(node, await files.write(node.content, path));
+      filesDone++;
+      options.onProgress?.({ bytesIn: files.bytesIn, bytesOut: cursor.bytesOut, filesDone, filesTotal: tree.files.length });
+    }
+    await packer?.flush();
+    const fragments = packer?.entries ?? [];
+    if (signal?.aborted) throw abortError(signal);
+
+    // Inode and directory tables.
+    const inodes = new MetadataWriter(compressMeta);
+    const dirs = new MetadataWriter(compressMeta);
+    const exportRefs: number[] = new Array<number>(tree.inodeCount);
+    const rootRef = writeInodesAndDirectories({ tree, placements, inodes, dirs, allRoot: o.allRoot, clampMtime: o.clampMtime, exportRefs });
+    const inodeTable = inodes.finish();
+    const dirTable = dirs.finish();
+
+    const writeChunks = async (chunks: Uint8Array[]): Promise<void> => {
+      for (const c of chunks) await cursor.append(c);
+    };
+    const inodeTableStart = cursor.pos;
+    await writeChunks(inodeTable.chunks);
+    const directoryTableStart = cursor.pos;
+    await writeChunks(dirTable.chunks);
+
+    // Lookup tables, each index right after its metadata blocks, in the order the kernel walks.
+    const fragTable = buildLookupTable(encodeFragmentEntries(fragments).subarray(0, fragments.length * 16), compressMeta, cursor.pos);
+    await writeChunks(fragTable.chunks);
+    let lookupTableStart: number | null = null;
+    if (o.exports) {
+      const t = buildLookupTable(encodeExportEntries(exportRefs).subarray(0, exportRefs.length * 8), compressMeta, cursor.pos);
+      await writeChunks(t.chunks);
+      lookupTableStart = t.indexStart;
+    }
+    const idTable = buildLookupTable(encodeIdEntries(tree.ids).subarray(0, tree.ids.length * 4), compressMeta, cursor.pos);
+    await writeChunks(idTable.chunks);
+
+    let xattrIdTableStart: number | null = null;
+    if (tree.xattrSets.length > 0) {
+      const kvStart = cursor.pos;
+      const kv = new MetadataWriter(compressMeta);
+      const ids: XattrIdEntry[] = [];
+      for (const set of tree.xattrSets) {
+        const ref = kv.ref();
+        for (const pair of set.pairs) kv.write(pair);
+        ids.push({ ref, count: set.pairs.length, size: set.size });
+      }
+      await writeChunks(kv.finish().chunks);
+      const idMeta = new MetadataWriter(compressMeta);
+      idMeta.write(encodeXattrIdEntries(ids).subarray(0, ids.length * 16));
+      const idBlocks = idMeta.finish();
+      const idStart = cursor.pos;
+      await writeChunks(idBlocks.chunks);
+      xattrIdTableStart = cursor.pos;
+      await cursor.append(encodeXattrIdTableHeader(kvStart, ids.length, idBlocks.blockStarts.map((b) => idStart + b)));
+    } else if (!o.xattrs) {
+      flags |= C.SQUASHFS_NO_XATTR;
+    }
+    const bytesUsed = cursor.pos;
+
+    if (o.dedup) flags |= C.SQUASHFS_DUPLICATES;
+    if (o.exports) flags |= C.SQUASHFS_EXPORT;
+    if (!o.fragments) flags |= C.SQUASHFS_NO_FRAG;
+    else if (o.tailEnds) flags |= C.SQUASHFS_ALWAYS_FRAG;
+    if (selected.none) flags |= C.SQUASHFS_NOI | C.SQUASHFS_NOD | C.SQUASHFS_NOF | C.SQUASHFS_NOX | C.SQUASHFS_NOID;
+
+    const superblock = encodeSuperblock({
+      inodes: tree.inodeCount,
+      mkfsTime: o.mkfsTime ?? tree.newestMtime,
+      blockSize: o.blockSize,
+      fragments: fragments.length,
+      compression: codec.id,
+      blockLog: o.blockLog,
+      flags,
+      noIds: tree.ids.length,
+      rootInode: rootRef,
+      bytesUsed,
+      idTableStart: idTable.indexStart,
+      xattrIdTableStart,
+      inodeTableStart,
+      directoryTableStart,
+      fragmentTableStart: fragTable.indexStart,
+      lookupTableStart,
+    });
+
+    const size = o.padding > 1 ? Math.ceil(bytesUsed / o.padding) * o.padding : bytesUsed;
+    if (size > bytesUsed) await writeAt(sink, new Uint8Array(size - bytesUsed), bytesUsed);
+    if (signal?.aborted) throw abortError(signal);
+    await writeAt(sink, superblock, 0);
+    if (sink.truncate !== undefined) {
+      try {
+        await sink.truncate(size);
+      } catch (cause) {
+        throw new SquashfsError('IO', `truncating the image to ${size} bytes failed: ${describe(cause)}`, { cause });
+      }
+    }
+    try {
+      await sink.close();
+    } catch (cause) {
+      throw new SquashfsError('IO', `closing the image failed: ${describe(cause)}`, { cause });
+    }
+    return {
+      size,
+      bytesUsed,
+      inodes: tree.inodeCount,
+      fragments: fragments.length,
+      ids: tree.ids.length,
+      duplicates: files.duplicates,
+      sparseBlocks: files.sparseBlocks,
+    };
+  } catch (e) {
+    const error = toSquashfsError(e);
+    try {
+      await sink.abort(error);
+    } catch {
+      // the original error is what the caller needs
+    }
+    throw error;
+  } finally {
+    if (owned && codec !== undefined) {
+      try {
+        await codec.close();
+      } catch {
+        // closing a codec we created cannot change the outcome
+      }
+    }
+  }
+}
+
+/** Writes the image into memory and returns its bytes (a MemorySink convenience). */
+export async function writeImageToBytes(root: DirNode | Tree, options: WriteOptions = {}): Promise<Uint8Array> {
+  const sink = new MemorySink();
+  await writeImage(root, sink, options);
+  return sink.bytes();
+}
