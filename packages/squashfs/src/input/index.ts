@@ -1,3 +1,5 @@
 // Inputs of the encoder that need no Node APIs: tar stream import, metadata overrides.
 export * from './glob.js';
 export * from './overrides.js';
+export * from './tar.js';
+export { isStorableXattr, STORABLE_XATTR_PREFIXES } from './xattr-names.js';

@@ -1,0 +1,133 @@
+import { SquashfsError } from '../errors.js';
+
+/** Tar blocks are 512 bytes; headers and data are padded to it. */
+export const TAR_BLOCK = 512;
+
+/** A raw 512-byte header, decoded but not yet merged with PAX/GNU long-name records. */
+export interface RawTarHeader {
+  name: Uint8Array;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: number;
+  typeflag: string;
+  linkname: Uint8Array;
+  uname: string;
+  gname: string;
+  devmajor: number;
+  devminor: number;
+  /** ustar / GNU / v7 (no magic). */
+  format: 'ustar' | 'gnu' | 'v7';
+  /** The whole block, for format-specific fields (GNU sparse maps). */
+  block: Uint8Array;
+}
+
+const latin1 = new TextDecoder('latin1');
+
+/** Thrown for malformed archives; `offset` is the position in the (decompressed) tar stream. */
+export function tarCorrupt(what: string, why: string, offset: number): SquashfsError {
+  return new SquashfsError('INVALID_ARGUMENT', `corrupt tar archive ${what}: ${why} (at byte ${offset})`, { offset, structure: 'tar header' });
+}
+
+/** Bytes of a NUL-terminated field. */
+export function cString(block: Uint8Array, offset: number, length: number): Uint8Array {
+  const field = block.subarray(offset, offset + length);
+  const nul = field.indexOf(0);
+  return nul < 0 ? field : field.subarray(0, nul);
+}
+
+/**
+ * A numeric field: octal ASCII (leading spaces/NULs allowed, ended by space or NUL), or GNU
+ * base-256 (first byte 0x80 positive, 0xff negative). Returns undefined for an all-empty field.
+ */
+export function parseNumeric(block: Uint8Array, offset: number, length: number): number | undefined {
+  const field = block.subarray(offset, offset + length);
+  if (field[0] === 0x80 || field[0] === 0xff) {
+    const negative = field[0] === 0xff;
+    let value = 0n;
+    for (let i = 1; i < field.length; i++) value = (value << 8n) | BigInt(negative ? field[i]! ^ 0xff : field[i]!);
+    if (negative) value = -(value + 1n);
+    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER)) return Number.NaN;
+    return Number(value);
+  }
+  let i = 0;
+  while (i < field.length && (field[i] === 0x20 || field[i] === 0)) i++;
+  if (i === field.length) return undefined;
+  let value = 0;
+  let digits = 0;
+  for (; i < field.length; i++) {
+    const c = field[i]!;
+    if (c === 0x20 || c === 0) break;
+    if (c < 0x30 || c > 0x37) return Number.NaN;
+    value = value * 8 + (c - 0x30);
+    digits++;
+  }
+  for (; i < field.length; i++) if (field[i] !== 0x20 && field[i] !== 0) return Number.NaN;
+  return digits === 0 ? undefined : value;
+}
+
+export function isZeroBlock(block: Uint8Array): boolean {
+  for (let i = 0; i < block.length; i++) if (block[i] !== 0) return false;
+  return true;
+}
+
+/** Checks the header checksum (unsigned sum, or the historic signed sum) and decodes the fields. */
+export function parseHeader(block: Uint8Array, offset: number): RawTarHeader {
+  const stored = parseNumeric(block, 148, 8);
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < TAR_BLOCK; i++) {
+    const b = i >= 148 && i < 156 ? 0x20 : block[i]!;
+    unsigned += b;
+    signed += b > 127 ? b - 256 : b;
+  }
+  const nameText = JSON.stringify(latin1.decode(cString(block, 0, 100)));
+  if (stored === undefined || Number.isNaN(stored) || (stored !== unsigned && stored !== signed)) {
+    throw tarCorrupt(`header of ${nameText}`, `checksum mismatch (stored ${stored ?? 'nothing'}, computed ${unsigned})`, offset);
+  }
+  const magic = latin1.decode(block.subarray(257, 263));
+  const format = magic === 'ustar\0' ? 'ustar' : magic === 'ustar ' ? 'gnu' : 'v7';
+  const field = (name: string, at: number, len: number, required: boolean): number => {
+    const v = parseNumeric(block, at, len);
+    if (v === undefined) {
+      if (required) throw tarCorrupt(`header of ${nameText}`, `empty ${name} field`, offset);
+      return 0;
+    }
+    if (Number.isNaN(v)) throw tarCorrupt(`header of ${nameText}`, `invalid ${name} field`, offset);
+    return v;
+  };
+  let name = cString(block, 0, 100);
+  if (format === 'ustar') {
+    const prefix = cString(block, 345, 155);
+    if (prefix.length > 0) {
+      const joined = new Uint8Array(prefix.length + 1 + name.length);
+      joined.set(prefix);
+      joined[prefix.length] = 0x2f;
+      joined.set(name, prefix.length + 1);
+      name = joined;
+    }
+  }
+  const typeByte = block[156]!;
+  return {
+    name,
+    mode: field('mode', 100, 8, false),
+    uid: field('uid', 108, 8, false),
+    gid: field('gid', 116, 8, false),
+    size: field('size', 124, 12, true),
+    mtime: field('mtime', 136, 12, false),
+    typeflag: typeByte === 0 ? '0' : String.fromCharCode(typeByte),
+    linkname: cString(block, 157, 100),
+    uname: format === 'v7' ? '' : latin1.decode(cString(block, 265, 32)),
+    gname: format === 'v7' ? '' : latin1.decode(cString(block, 297, 32)),
+    devmajor: format === 'v7' ? 0 : field('devmajor', 329, 8, false),
+    devminor: format === 'v7' ? 0 : field('devminor', 337, 8, false),
+    format,
+    block,
+  };
+}
+
+/** Padding after `size` bytes of member data. */
+export function padding(size: number): number {
+  return (TAR_BLOCK - (size % TAR_BLOCK)) % TAR_BLOCK;
+}
