@@ -20,7 +20,9 @@ export function checkZstdFrames(data: Uint8Array, maxSize: number): { declared: 
       throw new Error(`zstd frame declares ${frame.contentSize} bytes, more than the ${maxSize}-byte maximum`);
     }
     if (frame.contentSize === undefined && frame.windowSize > Math.max(maxSize, 1 << 20)) {
-      throw new Error(`zstd frame window of ${frame.windowSize} bytes is larger than the block`);
+      throw new Error(
+        `zstd frame without a content size has a ${frame.windowSize}-byte window, larger than any SquashFS block (the kernel cannot decode it)`,
+      );
     }
     declared += frame.contentSize ?? frame.maxOutput;
   }
