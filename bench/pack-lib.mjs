@@ -1,0 +1,51 @@
+// Tiny driver for our encoder, straight from the built library (no CLI):
+//
+//   node bench/pack-lib.mjs <dir> <image> [--compression gzip|zstd] [--level N] [--block-size B]
+//
+// Used by the benchmark until/unless `bakery pack` exists (`--ours lib` forces it), and for
+// profiling: `node --cpu-prof --cpu-prof-dir=bench/results/prof bench/pack-lib.mjs <dir> <img>`.
+// Prints the WriteResult as one JSON line.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const [dir, image] = args;
+const opt = (name) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+if (dir === undefined || image === undefined) {
+  console.error('usage: node bench/pack-lib.mjs <dir> <image> [--compression gzip|zstd] [--level N] [--block-size B]');
+  process.exit(2);
+}
+
+const core = await import(path.join(here, '../packages/squashfs/dist/index.js'));
+const node = await import(path.join(here, '../packages/squashfs/dist/node/index.js'));
+
+const fromDirectory = node.fromDirectory ?? node.treeFromDirectory ?? node.readDirectory ?? node.directoryTree;
+if (typeof core.writeImage !== 'function' || typeof fromDirectory !== 'function' || node.createFileSink === undefined) {
+  console.error(
+    `pack-lib: the built library lacks ${[
+      typeof core.writeImage !== 'function' && 'writeImage',
+      typeof fromDirectory !== 'function' && 'fromDirectory',
+      node.createFileSink === undefined && 'createFileSink',
+    ]
+      .filter(Boolean)
+      .join(', ')} (run npm run build)`,
+  );
+  process.exit(3);
+}
+const codecs = typeof node.nodeCodecs === 'function' ? node.nodeCodecs() : node.nodeCodecs;
+
+const t0 = performance.now();
+const tree = await fromDirectory(dir);
+const root = tree?.root ?? tree;
+const t1 = performance.now();
+const sink = await node.createFileSink(image);
+const options = { compression: opt('compression') ?? 'gzip', codecs };
+if (opt('level') !== undefined) options.level = Number(opt('level'));
+if (opt('block-size') !== undefined) options.blockSize = Number(opt('block-size'));
+const result = await core.writeImage(root, sink, options);
+const t2 = performance.now();
+console.log(JSON.stringify({ ...result, scanMs: Math.round(t1 - t0), writeMs: Math.round(t2 - t1) }));

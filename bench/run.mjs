@@ -1,0 +1,313 @@
+#!/usr/bin/env node
+// Benchmark: `bakery pack` against `mksquashfs -noappend`, same machine, same run, same input.
+//
+//   npm run bench [-- --quick] [--runs N] [--size MB] [--files N] [--synthetic]
+//                 [--cases large,small] [--codecs gzip,zstd] [--ours cli|lib] [--no-ceiling] [--no-verify]
+//
+// See bench/README.md. Not a test: it asserts nothing; it prints a table and writes
+// bench/results/<timestamp>.json.
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildLarge, buildSmall } from './payload.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..');
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(`--${name}`);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
+};
+if (flag('help')) {
+  console.log(fs.readFileSync(path.join(here, 'README.md'), 'utf8'));
+  process.exit(0);
+}
+const quick = flag('quick');
+const runs = Number(opt('runs', quick ? 1 : 3));
+const sizeMB = Number(opt('size', quick ? 48 : 400));
+const smallFiles = Number(opt('files', quick ? 3000 : 25000));
+const cases = opt('cases', 'large,small').split(',');
+const codecs = opt('codecs', 'gzip,zstd').split(',');
+const cacheDir = path.resolve(opt('cache', path.join(here, '.payload')));
+const outDir = path.resolve(opt('out', path.join(here, 'results')));
+const workDir = path.join(cacheDir, 'images');
+const log = (...m) => console.error(`[bench] ${m.join(' ')}`);
+
+// ---------------------------------------------------------------------------------------------
+// Tools.
+const which = (cmd) => {
+  try {
+    return execFileSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).trim() || null;
+  } catch {
+    return null;
+  }
+};
+const mksquashfs = which('mksquashfs');
+if (mksquashfs === null) {
+  console.error('mksquashfs not found: install squashfs-tools (Debian: apt-get install squashfs-tools)');
+  process.exit(1);
+}
+const gnuTime = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+if (gnuTime === null) log('WARNING: /usr/bin/time missing (Debian package "time"): peak RSS will not be measured');
+const sqfsdiff = which('sqfsdiff');
+const mksquashfsVersion = execFileSync(mksquashfs, ['-version'], { encoding: 'utf8' }).split('\n')[0];
+
+const cliPath = path.join(repo, 'packages/sysext/dist/cli.js');
+const libDriver = path.join(here, 'pack-lib.mjs');
+const oursMode = opt('ours', fs.existsSync(cliPath) ? 'cli' : 'lib');
+if (oursMode === 'lib' && !fs.existsSync(path.join(repo, 'packages/squashfs/dist/index.js'))) {
+  console.error('packages/squashfs/dist is missing: run `npm run build` first');
+  process.exit(1);
+}
+function oursCommand(dir, image, codec) {
+  const c = codec === 'gzip' ? [] : ['--compression', codec];
+  return oursMode === 'cli'
+    ? [process.execPath, cliPath, 'pack', dir, image, ...c]
+    : [process.execPath, libDriver, dir, image, '--compression', codec];
+}
+function mksquashfsCommand(dir, image, codec) {
+  return [mksquashfs, dir, image, '-noappend', ...(codec === 'gzip' ? [] : ['-comp', codec])];
+}
+
+/** Busy CPU seconds of the whole machine so far (all processes), from /proc/stat; null elsewhere. */
+function machineBusySeconds() {
+  try {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal ...
+    return (f[0] + f[1] + f[2] + f[5] + f[6] + (f[7] ?? 0)) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Runs a command; wall time from here, peak RSS / CPU time from GNU time. `otherCpu` is the CPU
+ * time other processes used meanwhile (machine busy time minus the child's): noise indicator.
+ */
+function measure(cmd) {
+  const timeFile = path.join(workDir, `time-${process.pid}.txt`);
+  const argv = gnuTime ? [gnuTime, '-f', '%e %U %S %M', '-o', timeFile, ...cmd] : cmd;
+  return new Promise((resolve) => {
+    const busy0 = machineBusySeconds();
+    const t0 = process.hrtime.bigint();
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      if (stderr.length < 20000) stderr += d;
+    });
+    child.on('close', (code) => {
+      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+      let user = null, sys = null, rssMB = null;
+      if (gnuTime) {
+        try {
+          const lines = fs.readFileSync(timeFile, 'utf8').trim().split('\n');
+          const [, u, s, m] = lines[lines.length - 1].split(' ').map(Number);
+          user = u;
+          sys = s;
+          rssMB = m / 1024;
+        } catch {
+          /* command died before time wrote */
+        }
+      }
+      const busy1 = machineBusySeconds();
+      const otherCpu = busy0 !== null && busy1 !== null && user !== null ? Math.max(0, busy1 - busy0 - user - sys) : null;
+      resolve({ code, wall, user, sys, rssMB, otherCpu, stderr: code === 0 ? undefined : stderr.slice(-2000) });
+    });
+  });
+}
+
+function warmCache(dir) {
+  const buf = Buffer.alloc(1 << 20);
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) {
+        const fd = fs.openSync(p, 'r');
+        while (fs.readSync(fd, buf, 0, buf.length, null) > 0);
+        fs.closeSync(fd);
+      }
+    }
+  };
+  walk(dir);
+}
+
+function ceiling(dir, codec) {
+  try {
+    const out = execFileSync(process.execPath, [path.join(here, 'ceiling.mjs'), dir, codec], { cwd: repo, encoding: 'utf8', maxBuffer: 1 << 20 });
+    return JSON.parse(out.trim().split('\n').pop());
+  } catch (e) {
+    log(`ceiling ${codec} failed: ${e.message.split('\n')[0]}`);
+    return null;
+  }
+}
+
+const median = (xs) => {
+  const v = xs.filter((x) => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+};
+const max = (xs) => {
+  const v = xs.filter((x) => x !== null && Number.isFinite(x));
+  return v.length === 0 ? null : Math.max(...v);
+};
+
+// Targets from the issue (2 cores, one run).
+const TARGETS = {
+  'large/gzip': { wall: 0.8, size: 1.02 },
+  'large/zstd': { wall: 1.0, size: 1.01 },
+  'small/gzip': { wall: 1.0, size: 1.01 },
+  'small/zstd': { wall: 1.0, size: 1.01 },
+};
+
+// ---------------------------------------------------------------------------------------------
+fs.mkdirSync(workDir, { recursive: true });
+fs.mkdirSync(outDir, { recursive: true });
+const cores = os.availableParallelism?.() ?? os.cpus().length;
+log(`node ${process.version} (${process.execPath}), ${cores} cores, ${mksquashfsVersion}, ours via ${oursMode === 'cli' ? 'bakery pack (packages/sysext/dist/cli.js)' : 'bench/pack-lib.mjs (writeImage)'}`);
+
+const payloads = {};
+if (cases.includes('large')) payloads.large = buildLarge(cacheDir, { sizeMB, synthetic: flag('synthetic'), log });
+if (cases.includes('small')) payloads.small = buildSmall(cacheDir, { files: smallFiles, log });
+
+const results = [];
+for (const [name, payload] of Object.entries(payloads)) {
+  log(`${name}: ${payload.files} files, ${(payload.bytes / 1048576).toFixed(1)} MiB, block gzip ratio ~${payload.gzipRatioSample} (${payload.dir})`);
+  warmCache(payload.dir);
+  for (const codec of codecs) {
+    const key = `${name}/${codec}`;
+    const ceil = flag('no-ceiling') ? null : ceiling(payload.dir, codec);
+    if (ceil) log(`${key}: codec ceiling ${ceil.mbPerSec.toFixed(1)} MB/s (${ceil.via}, ${ceil.cores} cores)`);
+    const samples = { ours: [], mksquashfs: [] };
+    let verify = null;
+    for (let i = 0; i < runs; i++) {
+      const order = i % 2 === 0 ? ['ours', 'mksquashfs'] : ['mksquashfs', 'ours'];
+      const images = {};
+      for (const tool of order) {
+        const image = path.join(workDir, `${name}-${codec}-${tool}.img`);
+        fs.rmSync(image, { force: true });
+        const cmd = tool === 'ours' ? oursCommand(payload.dir, image, codec) : mksquashfsCommand(payload.dir, image, codec);
+        const m = await measure(cmd);
+        m.size = m.code === 0 && fs.existsSync(image) ? fs.statSync(image).size : null;
+        samples[tool].push(m);
+        images[tool] = image;
+        log(`${key} run ${i + 1}/${runs} ${tool.padEnd(10)} ${m.code === 0 ? '' : `FAILED (exit ${m.code}) `}${m.wall.toFixed(2)} s, ${m.rssMB?.toFixed(0) ?? '?'} MB RSS, ${m.size ?? '-'} bytes, cpu ${m.user === null ? '?' : (m.user + m.sys).toFixed(1)} s${m.otherCpu > 0.1 * m.wall ? `, NOISE: other processes used ${m.otherCpu.toFixed(1)} cpu-s meanwhile` : ''}`);
+        if (m.code !== 0 && m.stderr) log(m.stderr.trim().split('\n').slice(-5).join('\n'));
+      }
+      if (i === 0 && !flag('no-verify') && sqfsdiff && samples.ours[0].code === 0 && samples.mksquashfs[0].code === 0) {
+        // Same contents, owners, permissions (layout and compression may differ).
+        try {
+          execFileSync(sqfsdiff, ['-a', images.mksquashfs, '-b', images.ours], { stdio: 'pipe', maxBuffer: 64 << 20 });
+          verify = 'sqfsdiff: identical contents';
+        } catch (e) {
+          verify = `sqfsdiff exit ${e.status}: ${String(e.stdout ?? '').split('\n').slice(0, 5).join(' | ')}`;
+        }
+        log(`${key}: ${verify}`);
+      }
+      for (const image of Object.values(images)) fs.rmSync(image, { force: true });
+    }
+    const ok = (s) => s.filter((m) => m.code === 0);
+    const stat = (tool) => {
+      const s = ok(samples[tool]);
+      return {
+        runs: samples[tool].length,
+        failures: samples[tool].length - s.length,
+        wallMedian: median(s.map((m) => m.wall)),
+        cpuMedian: median(s.map((m) => (m.user ?? NaN) + (m.sys ?? NaN))),
+        rssPeakMB: max(s.map((m) => m.rssMB)),
+        otherCpuMedian: median(s.map((m) => m.otherCpu)),
+        size: median(s.map((m) => m.size)),
+        samples: samples[tool],
+      };
+    };
+    const ours = stat('ours');
+    const mk = stat('mksquashfs');
+    const r = {
+      payload: name,
+      codec,
+      inputBytes: payload.bytes,
+      inputFiles: payload.files,
+      ours,
+      mksquashfs: mk,
+      wallRatio: ours.wallMedian && mk.wallMedian ? ours.wallMedian / mk.wallMedian : null,
+      sizeRatio: ours.size && mk.size ? ours.size / mk.size : null,
+      oursMBps: ours.wallMedian ? payload.bytes / 1048576 / ours.wallMedian : null,
+      mksquashfsMBps: mk.wallMedian ? payload.bytes / 1048576 / mk.wallMedian : null,
+      ceiling: ceil,
+      verify,
+      target: TARGETS[key],
+    };
+    // Share of the machine's CPU other processes used during our runs and mksquashfs's (worst run).
+    const others = [...ours.samples, ...mk.samples].filter((m) => m.otherCpu !== null).map((m) => m.otherCpu / (m.wall * cores));
+    r.noise = others.length ? Math.max(...others) : null;
+    r.oursVsCeiling = r.oursMBps && ceil ? r.oursMBps / ceil.mbPerSec : null;
+    r.mksquashfsVsCeiling = r.mksquashfsMBps && ceil ? r.mksquashfsMBps / ceil.mbPerSec : null;
+    results.push(r);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+const f = (x, d = 2) => (x === null || x === undefined ? '-' : x.toFixed(d));
+const verdict = (value, limit) => (value === null ? '' : value <= limit ? ' ok' : ' MISS');
+const rows = [
+  ['case', 'ours s', 'mksq s', 'time ratio', 'size ratio', 'ours MB', 'mksq MB', 'ours MB/s', 'mksq MB/s', 'ceiling MB/s', 'ours/ceil', 'ours cpu s', 'mksq cpu s', 'cpu ratio', 'noise'],
+];
+for (const r of results) {
+  rows.push([
+    `${r.payload}/${r.codec}`,
+    f(r.ours.wallMedian),
+    f(r.mksquashfs.wallMedian),
+    f(r.wallRatio, 3) + verdict(r.wallRatio, r.target.wall),
+    f(r.sizeRatio, 4) + verdict(r.sizeRatio, r.target.size),
+    f(r.ours.rssPeakMB, 0) + verdict(r.ours.rssPeakMB, r.mksquashfs.rssPeakMB ?? Infinity),
+    f(r.mksquashfs.rssPeakMB, 0),
+    f(r.oursMBps, 1),
+    f(r.mksquashfsMBps, 1),
+    r.ceiling ? `${f(r.ceiling.mbPerSec, 1)} ${r.ceiling.via}` : '-',
+    r.oursVsCeiling === null ? '-' : `${(r.oursVsCeiling * 100).toFixed(0)}%${r.oursVsCeiling >= 0.85 ? ' ok' : ' MISS'}`,
+    f(r.ours.cpuMedian, 1),
+    f(r.mksquashfs.cpuMedian, 1),
+    r.ours.cpuMedian && r.mksquashfs.cpuMedian ? f(r.ours.cpuMedian / r.mksquashfs.cpuMedian, 3) : '-',
+    r.noise === null ? '-' : `${(r.noise * 100).toFixed(0)}%`,
+  ]);
+}
+const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+console.log(`\nsysext-bakery benchmark: node ${process.version}, ${cores} cores, ${os.cpus()[0]?.model ?? '?'}, ${mksquashfsVersion}`);
+console.log(`ours = ${oursMode === 'cli' ? 'bakery pack' : 'writeImage via bench/pack-lib.mjs'}; ${runs} run(s) each, alternating; medians; RSS = peak over runs${gnuTime ? '' : ' (NOT MEASURED: /usr/bin/time missing)'}`);
+for (const [name, p] of Object.entries(payloads)) console.log(`  ${name}: ${p.files} files, ${(p.bytes / 1048576).toFixed(1)} MiB, gzip block ratio ~${p.gzipRatioSample}${p.realBinaries !== undefined ? `, ${p.realBinaries} real binaries + ${p.generated} generated` : ''}`);
+console.log('');
+for (const row of rows) console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+console.log('noise = largest share of the machine\'s CPU that other processes used during a run (should be ~0%; re-run if not)');
+console.log('targets: time ratio <= 0.8 (large/gzip), 1.0 otherwise; size ratio <= 1.02 (large/gzip), 1.01 otherwise; RSS <= mksquashfs; ours >= 85% of ceiling');
+for (const r of results) if (r.verify) console.log(`  ${r.payload}/${r.codec}: ${r.verify}`);
+
+let commit = null;
+try {
+  commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
+} catch {
+  /* not a git checkout */
+}
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const report = {
+  date: new Date().toISOString(),
+  commit,
+  node: process.version,
+  nodePath: process.execPath,
+  platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+  cpu: os.cpus()[0]?.model ?? null,
+  cores,
+  memoryMB: Math.round(os.totalmem() / 1048576),
+  mksquashfs: mksquashfsVersion,
+  ours: oursMode,
+  runs,
+  peakRssMeasured: gnuTime !== null,
+  payloads: Object.fromEntries(Object.entries(payloads).map(([k, p]) => [k, { ...p, list: undefined }])),
+  results,
+};
+const outFile = path.join(outDir, `${stamp}.json`);
+fs.writeFileSync(outFile, JSON.stringify(report, null, 2) + '\n');
+console.log(`\nJSON: ${path.relative(process.cwd(), outFile)}`);
