@@ -1,0 +1,89 @@
+import { SysextError } from '../errors.js';
+import { removeTempFilesOnSignal } from '../deps.js';
+import { type CliIo } from './args.js';
+import { createHelp, runCreate } from './create.js';
+import { EXIT, exitCodeFor, formatError } from './errors.js';
+import { INSPECT_HELP, VERIFY_HELP, runInspect, runVerify } from './inspect.js';
+import { LIST_HELP, runList } from './list.js';
+import { PACK_HELP, runPack } from './pack.js';
+
+export const MAIN_HELP = `Usage: bakery <command> [options]
+
+Builds systemd system extensions (sysext) for Flatcar and other systemd hosts, in pure
+TypeScript: no mksquashfs, no bash.
+
+Commands:
+  create <recipe> <version> [<arch>]   build a sysext from a recipe (bakery list)
+  create <directory> --name NAME       build a sysext from a directory tree (usr/ and opt/)
+  list [<recipe>] [--latest true]      list recipes, or the versions of one
+  pack <dir> <image>                   a SquashFS image of any directory (like mksquashfs)
+  inspect <image> [--json]             superblock, every entry, and the sysext metadata
+  verify <image>                       full consistency check of an image
+  help [<command>]                     help of a command (also: bakery <command> --help)
+
+Environment: BAKERY_DEBUG=1 prints stack traces; SOURCE_DATE_EPOCH (pack); BAKERY_K8S_BASE_URL,
+BAKERY_CNI_BASE_URL (mirrors); HTTPS_PROXY/NO_PROXY; GITHUB_TOKEN.
+`;
+
+type Verb = (args: string[], io: CliIo) => Promise<number>;
+
+const VERBS: Record<string, { run: Verb; help: () => string }> = {
+  create: { run: runCreate, help: createHelp },
+  list: { run: runList, help: () => LIST_HELP },
+  pack: { run: runPack, help: () => PACK_HELP },
+  inspect: { run: runInspect, help: () => INSPECT_HELP },
+  verify: { run: runVerify, help: () => VERIFY_HELP },
+};
+
+/** Runs the command line; returns the exit status. Never throws. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const debug = argv.includes('--debug') || io.env.BAKERY_DEBUG === '1';
+  const [verb, ...rest] = argv;
+  try {
+    if (verb === undefined || verb === '--help' || verb === '-h') {
+      io.stdout.write(MAIN_HELP);
+      return verb === undefined ? EXIT.usage : EXIT.ok;
+    }
+    if (verb === '--version') {
+      io.stdout.write('bakery 0.1.0\n');
+      return EXIT.ok;
+    }
+    if (verb === 'help') {
+      const topic = rest[0];
+      if (topic === undefined) io.stdout.write(MAIN_HELP);
+      else {
+        const entry = VERBS[topic];
+        if (entry === undefined) throw new SysextError('USAGE', `no command "${topic}" (bakery --help)`);
+        io.stdout.write(entry.help());
+      }
+      return EXIT.ok;
+    }
+    const entry = Object.hasOwn(VERBS, verb) ? VERBS[verb] : undefined;
+    if (entry === undefined) throw new SysextError('USAGE', `unknown command "${verb}" (bakery --help)`);
+    return await entry.run(rest, io);
+  } catch (err) {
+    const aborted = io.signal.aborted;
+    io.stderr.write(`bakery: ${aborted ? 'interrupted' : formatError(err)}\n`);
+    if (debug && err instanceof Error && err.stack !== undefined) io.stderr.write(`${err.stack}\n`);
+    return aborted ? EXIT.interrupted : exitCodeFor(err);
+  }
+}
+
+/** The process entry point: wires signals (temp files are removed on SIGINT/SIGTERM) and exits. */
+export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
+  const controller = new AbortController();
+  removeTempFilesOnSignal();
+  let signals = 0;
+  const onSignal = (name: NodeJS.Signals): void => {
+    signals++;
+    controller.abort(new SysextError('ABORTED', `interrupted by ${name}`));
+    // Whatever does not stop on the abort signal (a download) is cut short.
+    const code = name === 'SIGINT' ? 130 : 143;
+    if (signals > 1) process.exit(code);
+    setTimeout(() => process.exit(code), 3000).unref();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const code = await runCli(argv, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd(), signal: controller.signal });
+  process.exitCode = controller.signal.aborted ? (code === 0 ? 130 : code) : code;
+}

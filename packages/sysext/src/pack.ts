@@ -1,0 +1,114 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { applyOverrides, parseOverride, Tree, type WriteProgress, type WriteResult } from '@sysext-bakery/squashfs';
+import { addTar, createFileSink, fromDirectory, nodeCodecs, writeImage } from './deps.js';
+import { SysextError } from './errors.js';
+import { sha256File } from './build.js';
+
+export interface PackOptions {
+  /** A directory, or with `tar: true` a tar/tar.gz file or `-` for standard input. */
+  input: string;
+  tar?: boolean;
+  /** The image file (written to a temp file, renamed at the end). */
+  output: string;
+  compression?: 'gzip' | 'zstd' | 'none';
+  level?: number;
+  blockSize?: number;
+  allRoot?: boolean;
+  fragments?: boolean;
+  dedup?: boolean;
+  xattrs?: boolean;
+  exports?: boolean;
+  /** Superblock mkfs time; default SOURCE_DATE_EPOCH, else the newest mtime in the tree. */
+  mkfsTime?: number;
+  /** SOURCE_DATE_EPOCH (mksquashfs semantics: mkfs time, and newer mtimes are clamped to it). */
+  sourceDateEpoch?: number;
+  /** Metadata overrides, `"GLOB mode=0755 uid=0 gid=0"`, applied in order. */
+  overrides?: readonly string[];
+  stdin?: NodeJS.ReadableStream;
+  onProgress?: (progress: WriteProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface PackResult {
+  path: string;
+  size: number;
+  sha256: string;
+  write: WriteResult;
+  /** Overrides that matched nothing (likely typos). */
+  unmatchedOverrides: string[];
+}
+
+/** Parses SOURCE_DATE_EPOCH as mksquashfs does: a whole number of seconds, else an error. */
+export function parseSourceDateEpoch(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d+$/.test(value) || Number(value) > 0xffff_ffff) {
+    throw new SysextError('INVALID_ARGUMENT', `SOURCE_DATE_EPOCH=${JSON.stringify(value)} is not a whole number of seconds in 0..4294967295`);
+  }
+  return Number(value);
+}
+
+async function readTar(input: string, stdin: NodeJS.ReadableStream | undefined): Promise<Tree> {
+  const raw: NodeJS.ReadableStream = input === '-' ? (stdin ?? process.stdin) : createReadStream(input);
+  // Sniff the first bytes for the gzip magic, then hand the whole stream on.
+  const iterator = (raw as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  const head: Buffer | undefined = first.done === true ? undefined : Buffer.from(first.value);
+  async function* rest(): AsyncGenerator<Buffer> {
+    if (head !== undefined) yield head;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done === true) return;
+      yield Buffer.from(next.value);
+    }
+  }
+  let stream: AsyncIterable<Uint8Array> = Readable.from(rest());
+  if (head !== undefined && head[0] === 0x1f && head[1] === 0x8b) stream = (stream as Readable).pipe(createGunzip());
+  const tree = new Tree();
+  await addTar(tree, stream, {});
+  return tree;
+}
+
+/** A drop-in for `mksquashfs <dir> <image> -noappend [options]`. */
+export async function packImage(options: PackOptions): Promise<PackResult> {
+  let tree: Tree;
+  if (options.tar === true) {
+    tree = await readTar(options.input, options.stdin);
+  } else {
+    const st = await stat(options.input).catch((err: NodeJS.ErrnoException) => {
+      throw new SysextError('IO', `cannot read ${options.input}: ${err.code === 'ENOENT' ? 'no such directory' : err.message}`, { cause: err });
+    });
+    if (!st.isDirectory()) throw new SysextError('USAGE', `${options.input} is not a directory (use --tar for a tar archive)`);
+    tree = await fromDirectory(options.input, { xattrs: options.xattrs !== false });
+  }
+  const unmatchedOverrides: string[] = [];
+  if (options.overrides !== undefined && options.overrides.length > 0) {
+    const rules = options.overrides.map((text) => parseOverride(text));
+    const { matched } = applyOverrides(tree, rules);
+    matched.forEach((count, i) => {
+      if (count === 0) unmatchedOverrides.push(options.overrides![i]!);
+    });
+  }
+  const sde = options.sourceDateEpoch;
+  const mkfsTime = options.mkfsTime ?? sde;
+  const codecs = nodeCodecs();
+  const sink = await createFileSink(options.output);
+  const write = await writeImage(tree, sink, {
+    compression: options.compression ?? 'gzip',
+    ...(options.level === undefined ? {} : { level: options.level }),
+    ...(options.blockSize === undefined ? {} : { blockSize: options.blockSize }),
+    ...(codecs === undefined ? {} : { codecs }),
+    allRoot: options.allRoot === true,
+    fragments: options.fragments !== false,
+    dedup: options.dedup !== false,
+    xattrs: options.xattrs !== false,
+    exports: options.exports !== false,
+    ...(mkfsTime === undefined ? {} : { mkfsTime }),
+    ...(sde === undefined ? {} : { clampMtime: sde }),
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+  return { path: options.output, size: write.size, sha256: await sha256File(options.output), write, unmatchedOverrides };
+}

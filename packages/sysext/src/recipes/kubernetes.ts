@@ -1,0 +1,126 @@
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
+import {
+  fetchKubernetesArtifacts,
+  listKubernetesVersions,
+  readLockFile,
+  resolveKubernetesVersion,
+  toKubernetesArch,
+  writeLockFile,
+  type FetchedArtifact,
+} from '@sysext-bakery/kubernetes';
+import { Tree } from '@sysext-bakery/squashfs';
+import { addTar, contentFromPath } from '../deps.js';
+import { SysextError } from '../errors.js';
+import type { Recipe, RecipeBuild, RecipeBuildOptions, RecipeOptionValues } from './recipe.js';
+import { KUBEADM_DROPIN, KUBELET_SERVICE, UPHOLD_KUBELET, VOLUME_PLUGIN_LINK, VOLUME_PLUGIN_TARGET } from './kubernetes-units.js';
+
+function str(values: RecipeOptionValues, key: string): string | undefined {
+  const v = values[key];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+function common(values: RecipeOptionValues) {
+  const k8sBaseUrl = str(values, 'k8s-base-url');
+  const cniBaseUrl = str(values, 'cni-base-url');
+  const cacheDir = str(values, 'cache-dir');
+  return {
+    ...(k8sBaseUrl === undefined ? {} : { k8sBaseUrl }),
+    ...(cniBaseUrl === undefined ? {} : { cniBaseUrl }),
+    ...(cacheDir === undefined ? {} : { cacheDir }),
+    offline: values.offline === true,
+  };
+}
+
+async function isGzip(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const { bytesRead, buffer } = await handle.read(Buffer.alloc(2), 0, 2, 0);
+    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Unpacks a (gzipped) tarball into `prefix` of the tree, keeping the members' modes. */
+export async function addTarball(tree: Tree, path: string, prefix: string): Promise<void> {
+  const raw = createReadStream(path);
+  const stream = (await isGzip(path)) ? raw.pipe(createGunzip()) : raw;
+  await addTar(tree, stream as AsyncIterable<Uint8Array>, { prefix });
+}
+
+/** `v1.32.0` → `v1.32` (the bakery's patch-only update series). */
+export function minorSeries(version: string): string {
+  const m = /^(v\d+\.\d+)/.exec(version);
+  if (m === null) throw new SysextError('INVALID_ARGUMENT', `cannot take the minor series of version ${JSON.stringify(version)}`);
+  return m[1]!;
+}
+
+function describe(a: FetchedArtifact): string {
+  return `${a.name} ${a.version} ${a.arch}: sha256 ${a.sha256.slice(0, 16)}…, verified by ${a.checks.join(' + ')}${a.fromCache ? ' (cached)' : ''}`;
+}
+
+/**
+ * The Kubernetes sysext, the same tree as the Flatcar bakery's kubernetes.sysext:
+ * kubectl/kubeadm/kubelet in usr/bin, the CNI plugins in usr/local/bin/cni, the version files,
+ * the volume-plugin symlink, kubelet.service with the kubeadm drop-in, and Upholds=kubelet.service.
+ */
+export const kubernetesRecipe: Recipe = {
+  name: 'kubernetes',
+  description: 'kubelet, kubeadm, kubectl and the CNI plugins, with the kubeadm kubelet unit',
+  architectures: ['x86-64', 'arm64'],
+  options: {
+    'cni-version': { type: 'string', description: 'CNI plugins version (default: the latest release)' },
+    'k8s-base-url': { type: 'string', description: 'Kubernetes mirror: URL or directory in the dl.k8s.io layout (default https://dl.k8s.io)' },
+    'cni-base-url': { type: 'string', description: 'CNI mirror: URL or directory in the GitHub release-download layout' },
+    'cache-dir': { type: 'string', description: 'download cache (default: the user cache directory)' },
+    offline: { type: 'boolean', description: 'use only the cache (and file:// or directory mirrors); never the network' },
+    lock: { type: 'string', description: 'lock file of an earlier build: every artifact must match its digest' },
+    'write-lock': { type: 'string', description: 'write the digests of this build to a lock file' },
+    'verify-signatures': { type: 'boolean', description: 'verify the cosign signatures of the Kubernetes binaries' },
+  },
+
+  async listVersions({ latest, options }) {
+    return listKubernetesVersions({ ...common(options), latest: latest === true });
+  },
+
+  async build(options: RecipeBuildOptions): Promise<RecipeBuild> {
+    const values = options.options;
+    const kArch = toKubernetesArch(options.arch);
+    const base = common(values);
+    options.onProgress?.({ phase: 'resolve', label: `kubernetes ${options.version}` });
+    const version = await resolveKubernetesVersion(options.version, { ...base, arch: kArch });
+    const lockPath = str(values, 'lock');
+    const writeLockPath = str(values, 'write-lock');
+    const lock = lockPath === undefined ? undefined : await readLockFile(lockPath);
+    const cniVersion = str(values, 'cni-version');
+    const fetched = await fetchKubernetesArtifacts({
+      ...base,
+      version,
+      arch: kArch,
+      ...(cniVersion === undefined ? {} : { cniVersion }),
+      ...(lock === undefined ? {} : { lock, frozenLock: writeLockPath === undefined }),
+      verifySignatures: values['verify-signatures'] === true,
+      onProgress: (e) => options.onProgress?.({ phase: 'download', label: `${e.artifact} ${e.version}`, done: e.done, ...(e.total === undefined ? {} : { total: e.total }) }),
+    });
+    if (writeLockPath !== undefined) await writeLockFile(writeLockPath, fetched.lock);
+    for (const a of [...fetched.binaries, fetched.cni]) options.log?.(describe(a));
+
+    const tree = new Tree({ defaults: { mtime: options.epoch } });
+    for (const binary of fetched.binaries) {
+      tree.file(`usr/bin/${binary.name}`, await contentFromPath(binary.path), { mode: 0o755 });
+    }
+    options.onProgress?.({ phase: 'unpack', label: fetched.cni.fileName });
+    tree.dir('usr/local/bin/cni');
+    await addTarball(tree, fetched.cni.path, 'usr/local/bin/cni');
+    tree.dir('usr/local/bin/cni', { mode: 0o755, mtime: options.epoch });
+    tree.file('usr/local/share/kubernetes-version', `${fetched.version}\n`);
+    tree.file('usr/local/share/kubernetes-cni-version', `${fetched.cni.version}\n`);
+    tree.symlink(VOLUME_PLUGIN_LINK, VOLUME_PLUGIN_TARGET);
+    tree.file('usr/lib/systemd/system/kubelet.service', KUBELET_SERVICE);
+    tree.file('usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf', KUBEADM_DROPIN);
+    tree.file('usr/lib/systemd/system/multi-user.target.d/10-kubelet-service.conf', UPHOLD_KUBELET);
+    return { version: fetched.version, files: tree, reloadManager: true, minorSeries: minorSeries(fetched.version) };
+  },
+};
