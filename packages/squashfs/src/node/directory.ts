@@ -1,1 +1,337 @@
-export {};
+/**
+ * A directory on disk → the in-memory tree: lstat metadata, symlinks (not followed), hard links
+ * (one node per dev+ino), devices, FIFOs, sockets and xattrs; plus file content read from a path.
+ */
+import type { BigIntStats } from 'node:fs';
+import { lstat, open, readdir, readlink, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SquashfsError, type SquashfsWarning } from '../errors.js';
+import { XattrNameFilter } from '../input/xattr-names.js';
+import { splitPath, validateName } from '../tree/names.js';
+import type { DirNode, FileContent, FsNode, NodeMeta } from '../tree/node.js';
+import { Tree, makeMeta, type TreeDefaults } from '../tree/tree.js';
+
+/** Read size of {@link contentFromPath}: large sequential reads. */
+export const FILE_READ_SIZE = 1 << 20;
+const U32_MAX = 0xffff_ffff;
+
+/**
+ * Content of a file on disk, re-openable: every `open()` opens the file again and yields its bytes
+ * in reads of up to 1 MiB (each a fresh buffer, so the writer may keep slices). `size`, when given,
+ * is enforced by the writer, which so detects a file that changed while the image was written.
+ */
+export function contentFromPath(path: string, size?: number): FileContent {
+  async function* read(): AsyncGenerator<Uint8Array> {
+    let handle;
+    try {
+      handle = await open(path, 'r');
+    } catch (e) {
+      throw ioError(`cannot open ${path}`, path, e);
+    }
+    try {
+      for (;;) {
+        const buffer = new Uint8Array(FILE_READ_SIZE);
+        let n: number;
+        try {
+          ({ bytesRead: n } = await handle.read(buffer, 0, buffer.length, null));
+        } catch (e) {
+          throw ioError(`cannot read ${path}`, path, e);
+        }
+        if (n === 0) return;
+        yield n === buffer.length ? buffer : buffer.subarray(0, n);
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+  return { open: read, origin: path, ...(size === undefined ? {} : { size }) };
+}
+
+export interface DirectoryOptions {
+  /** Directory of the tree the source maps to ("usr/local/bin"); default the tree root. */
+  prefix?: string;
+  /**
+   * The host platform, which decides how metadata is mapped (default `process.platform`):
+   * - `win32`: modes mean nothing there, so directories get 0755, files 0644, symlinks 0777,
+   *   uid/gid 0; no xattrs. Fix executables with overrides (`applyOverrides`).
+   * - `darwin`: `com.apple.*` xattrs are dropped; device numbers are decoded from macOS
+   *   `st_rdev` (major << 24 | minor).
+   * - `linux` (and others): metadata as stored; Linux `dev_t` decoding.
+   */
+  platform?: NodeJS.Platform;
+  /** Owner for every entry (default: as on disk). */
+  uid?: number;
+  gid?: number;
+  /** Shorthand for `uid: 0, gid: 0`. */
+  allRoot?: boolean;
+  /** mtime for every entry (default: as on disk, in whole seconds, clamped to 0..2^32-1). */
+  mtime?: number;
+  /**
+   * Return false to leave an entry out (a directory with its contents). `relPath` is relative to
+   * the source directory, "/"-separated; the source directory itself is not offered.
+   */
+  filter?: (relPath: string, stats: BigIntStats) => boolean;
+  /** Read xattrs (default true; needs the optional `@napi-rs/xattr` module on Linux/macOS). */
+  xattrs?: boolean;
+  /** The source directory's own metadata for the target directory (root or prefix). Default true. */
+  rootMeta?: boolean;
+  /** Non-fatal problems: dropped xattrs, clamped times, the xattr module missing. */
+  onWarning?: (warning: SquashfsWarning) => void;
+}
+
+export interface FromDirectoryOptions extends DirectoryOptions {
+  /** Defaults for the new Tree (directories of the prefix take these). */
+  defaults?: Partial<TreeDefaults>;
+}
+
+/** Reads a directory on disk into a new {@link Tree}; see {@link addDirectory}. */
+export async function fromDirectory(dir: string, options: FromDirectoryOptions = {}): Promise<Tree> {
+  const tree = new Tree(options.defaults === undefined ? {} : { defaults: options.defaults });
+  await addDirectory(tree, dir, options);
+  return tree;
+}
+
+/**
+ * Adds the contents of directory `dir` to `tree` under `options.prefix`. Walks with lstat:
+ * symlinks are stored as symlinks (readlink, never followed); entries with the same dev+ino
+ * become the same node (hard links: one inode, nlink = links inside the tree); block and
+ * character devices, FIFOs and sockets are kept. File contents are not read here: each file
+ * node holds {@link contentFromPath}, read when the image is written.
+ *
+ * Names must be valid UTF-8 (INVALID_NAME names the path otherwise). Directories merge with
+ * existing ones in the tree; any other existing entry is a DUPLICATE_NAME error.
+ */
+export async function addDirectory(tree: Tree, dir: string, options: DirectoryOptions = {}): Promise<void> {
+  const platform = options.platform ?? process.platform;
+  const xattrs = options.xattrs !== false && platform !== 'win32' ? await loadXattrReader(options.onWarning) : undefined;
+  const walker = new Walker(tree, options, platform, xattrs);
+  let rootStats: BigIntStats;
+  try {
+    rootStats = await stat(dir, { bigint: true });
+  } catch (e) {
+    throw ioError(`cannot read directory ${dir}`, dir, e, 'NOT_FOUND');
+  }
+  if (!rootStats.isDirectory()) throw new SquashfsError('NOT_A_DIRECTORY', `${dir} is not a directory`, { path: dir });
+  const prefix = splitPath(options.prefix ?? '').join('/');
+  const target = tree.dir(prefix);
+  if (options.rootMeta !== false) target.meta = await walker.meta(dir, '', rootStats, prefix === '' ? '/' : prefix);
+  await walker.walk(dir, '', target, prefix);
+}
+
+interface XattrReader {
+  list(path: string): Promise<string[]>;
+  get(path: string, name: string): Promise<Uint8Array | null>;
+}
+
+interface XattrModule {
+  listAttributes(path: string): Promise<string[]>;
+  getAttribute(path: string, name: string): Promise<Uint8Array | null>;
+}
+
+let xattrModule: Promise<XattrModule | undefined> | undefined;
+
+/** Loads the optional `@napi-rs/xattr` once; undefined (and one warning per call site) when missing. */
+async function loadXattrReader(onWarning?: (warning: SquashfsWarning) => void): Promise<XattrReader | undefined> {
+  xattrModule ??= (async () => {
+    try {
+      const name = '@napi-rs/xattr';
+      const mod = (await import(name)) as Partial<XattrModule> & { default?: Partial<XattrModule> };
+      const api = typeof mod.listAttributes === 'function' ? mod : mod.default;
+      return typeof api?.listAttributes === 'function' && typeof api.getAttribute === 'function' ? (api as XattrModule) : undefined;
+    } catch {
+      return undefined;
+    }
+  })();
+  const mod = await xattrModule;
+  if (mod === undefined) {
+    onWarning?.({ code: 'XATTR_DROPPED', message: 'xattrs are not read from disk: the optional module @napi-rs/xattr is not installed' });
+    return undefined;
+  }
+  return {
+    list: (path) => mod.listAttributes(path),
+    get: (path, name) => mod.getAttribute(path, name),
+  };
+}
+
+class Walker {
+  private readonly tree: Tree;
+  private readonly options: DirectoryOptions;
+  private readonly platform: NodeJS.Platform;
+  private readonly xattrs: XattrReader | undefined;
+  private readonly xattrFilter: XattrNameFilter;
+  private readonly links = new Map<string, FsNode>();
+
+  constructor(tree: Tree, options: DirectoryOptions, platform: NodeJS.Platform, xattrs: XattrReader | undefined) {
+    this.tree = tree;
+    this.options = options;
+    this.platform = platform;
+    this.xattrs = xattrs;
+    this.xattrFilter = new XattrNameFilter(options.onWarning);
+  }
+
+  async walk(abs: string, rel: string, dir: DirNode, treePath: string): Promise<void> {
+    let raw: Buffer[];
+    try {
+      raw = await readdir(abs, { encoding: 'buffer' });
+    } catch (e) {
+      throw ioError(`cannot read directory ${abs}`, abs, e);
+    }
+    const names = raw.map((bytes) => decodeName(bytes, abs)).sort(compareUtf8);
+    for (const name of names) {
+      const childAbs = join(abs, name);
+      const childRel = rel === '' ? name : `${rel}/${name}`;
+      const childTree = treePath === '' ? name : `${treePath}/${name}`;
+      validateName(name, childTree);
+      let st: BigIntStats;
+      try {
+        st = await lstat(childAbs, { bigint: true });
+      } catch (e) {
+        throw ioError(`cannot stat ${childAbs}`, childAbs, e);
+      }
+      if (this.options.filter !== undefined && !this.options.filter(childRel, st)) continue;
+      const existing = dir.entries.get(name);
+      if (st.isDirectory()) {
+        const meta = await this.meta(childAbs, childRel, st, childTree);
+        let child: DirNode;
+        if (existing === undefined) {
+          child = { kind: 'dir', meta, entries: new Map() };
+          dir.entries.set(name, child);
+        } else if (existing.kind === 'dir') {
+          child = existing;
+          child.meta = meta;
+        } else {
+          throw new SquashfsError('DUPLICATE_NAME', `${JSON.stringify(childTree)} already exists as a ${existing.kind}; ${childAbs} is a directory`, { path: childTree });
+        }
+        await this.walk(childAbs, childRel, child, childTree);
+        continue;
+      }
+      if (existing !== undefined) {
+        throw new SquashfsError('DUPLICATE_NAME', `${JSON.stringify(childTree)} already exists in the tree (adding ${childAbs})`, { path: childTree });
+      }
+      const key = `${st.dev}:${st.ino}`;
+      let node = st.nlink > 1n ? this.links.get(key) : undefined;
+      if (node === undefined) {
+        node = await this.node(childAbs, childRel, st, childTree);
+        if (st.nlink > 1n) this.links.set(key, node);
+      }
+      dir.entries.set(name, node);
+    }
+  }
+
+  private async node(abs: string, rel: string, st: BigIntStats, treePath: string): Promise<FsNode> {
+    const meta = await this.meta(abs, rel, st, treePath);
+    if (st.isFile()) return { kind: 'file', meta, content: contentFromPath(abs, Number(st.size)) };
+    if (st.isSymbolicLink()) {
+      let target: string;
+      try {
+        const bytes = await readlink(abs, { encoding: 'buffer' });
+        target = decodeName(bytes, abs, 'symlink target');
+      } catch (e) {
+        if (e instanceof SquashfsError) throw e;
+        throw ioError(`cannot read symlink ${abs}`, abs, e);
+      }
+      if (this.platform === 'win32') target = target.replace(/\\/g, '/');
+      if (target === '') throw new SquashfsError('INVALID_ARGUMENT', `symlink ${abs} has an empty target`, { path: treePath });
+      return { kind: 'symlink', meta, target };
+    }
+    if (st.isBlockDevice() || st.isCharacterDevice()) {
+      const { major, minor } = decodeRdev(st.rdev, this.platform);
+      if (major > 0xfff || minor > 0xfffff) {
+        throw new SquashfsError('UNSUPPORTED', `device ${abs} has number ${major}:${minor}, outside what SquashFS stores (major ≤ 4095, minor ≤ 1048575)`, { path: treePath });
+      }
+      return { kind: st.isBlockDevice() ? 'blockdev' : 'chardev', meta, major, minor };
+    }
+    if (st.isFIFO()) return { kind: 'fifo', meta };
+    if (st.isSocket()) return { kind: 'socket', meta };
+    throw new SquashfsError('UNSUPPORTED', `${abs} has a file type SquashFS cannot store`, { path: treePath });
+  }
+
+  async meta(abs: string, rel: string, st: BigIntStats, treePath: string): Promise<NodeMeta> {
+    const o = this.options;
+    const win = this.platform === 'win32';
+    let mode = Number(st.mode & 0o7777n);
+    if (win) mode = st.isDirectory() ? 0o755 : st.isSymbolicLink() ? 0o777 : 0o644;
+    const root = o.allRoot === true;
+    const uid = o.uid ?? (root || win ? 0 : Number(st.uid));
+    const gid = o.gid ?? (root || win ? 0 : Number(st.gid));
+    let mtime = o.mtime ?? floorDiv(st.mtimeNs, 1_000_000_000n);
+    if (mtime < 0 || mtime > U32_MAX) {
+      const clamped = mtime < 0 ? 0 : U32_MAX;
+      o.onWarning?.({ code: 'TIME_CLAMPED', message: `mtime ${mtime} of ${abs} clamped to ${clamped}`, path: treePath });
+      mtime = clamped;
+    }
+    const xattrs = await this.readXattrs(abs, treePath);
+    void rel;
+    return makeMeta({ mode, uid, gid, mtime, xattrs }, mode, this.tree.defaults, treePath);
+  }
+
+  private async readXattrs(abs: string, treePath: string): Promise<Map<string, Uint8Array>> {
+    const out = new Map<string, Uint8Array>();
+    if (this.xattrs === undefined) return out;
+    let names: string[];
+    try {
+      names = await this.xattrs.list(abs);
+    } catch {
+      return out; // filesystems without xattr support, special files the module cannot open
+    }
+    for (const name of [...names].sort()) {
+      if (this.platform === 'darwin' && name.startsWith('com.apple.')) continue;
+      if (!this.xattrFilter.keep(name, treePath)) continue;
+      let value: Uint8Array | null;
+      try {
+        value = await this.xattrs.get(abs, name);
+      } catch (e) {
+        throw ioError(`cannot read xattr ${name} of ${abs}`, abs, e);
+      }
+      if (value !== null) out.set(name, new Uint8Array(value));
+    }
+    return out;
+  }
+}
+
+/**
+ * Splits a `st_rdev` into major and minor as the host encodes it: Linux `dev_t` (glibc
+ * `gnu_dev_major`/`gnu_dev_minor`), macOS (major << 24 | minor), FreeBSD (`major()`/`minor()`).
+ * Other platforms are decoded as Linux.
+ */
+export function decodeRdev(rdev: bigint | number, platform: NodeJS.Platform = process.platform): { major: number; minor: number } {
+  const dev = BigInt(rdev);
+  if (platform === 'darwin') return { major: Number((dev >> 24n) & 0xffn), minor: Number(dev & 0xffffffn) };
+  if (platform === 'freebsd') {
+    return {
+      major: Number(((dev >> 32n) & 0xffffff00n) | ((dev >> 8n) & 0xffn)),
+      minor: Number(((dev >> 24n) & 0xff00n) | (dev & 0xffff00ffn)),
+    };
+  }
+  return {
+    major: Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & 0xfffff000n)),
+    minor: Number((dev & 0xffn) | ((dev >> 12n) & 0xffffff00n)),
+  };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decodeName(bytes: Uint8Array, where: string, what = 'name'): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    const shown = Array.from(bytes, (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
+    const path = what === 'name' ? join(where, shown) : where;
+    throw new SquashfsError('INVALID_NAME', `${what} ${JSON.stringify(shown)} in ${where} is not valid UTF-8 (${path}); rename it`, { path });
+  }
+}
+
+function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+function floorDiv(a: bigint, b: bigint): number {
+  const q = a / b;
+  return Number(a < 0n && q * b !== a ? q - 1n : q);
+}
+
+function ioError(message: string, path: string, cause: unknown, code: 'IO' | 'NOT_FOUND' = 'IO'): SquashfsError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  const notFound = (cause as { code?: string } | undefined)?.code === 'ENOENT';
+  return new SquashfsError(notFound && code === 'NOT_FOUND' ? 'NOT_FOUND' : 'IO', `${message}: ${reason}`, { path, cause });
+}
