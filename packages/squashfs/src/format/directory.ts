@@ -54,7 +54,7 @@ export interface ListingEntry {
 export interface ListingOut {
   /** On-disk start (relative to the directory table) of the block the next byte goes to. */
   readonly blockStart: number;
-  write(bytes: Uint8Array): void;
+  write(bytes: Uint8Array): Promise<void> | void;
 }
 
 /**
@@ -62,7 +62,7 @@ export interface ListingOut {
  * when 256 entries are reached, the inode metadata block changes, the inode delta leaves int16, or
  * the listing since the last index point would pass 8 KiB (then an index entry is recorded).
  */
-export function writeDirectoryListing(entries: readonly ListingEntry[], out: ListingOut): { size: number; index: DirIndexEntry[] } {
+export async function writeDirectoryListing(entries: readonly ListingEntry[], out: ListingOut): Promise<{ size: number; index: DirIndexEntry[] }> {
   const index: DirIndexEntry[] = [];
   let pos = 0; // listing-relative position
   let lastIndexPos = 0;
@@ -87,10 +87,10 @@ export function writeDirectoryListing(entries: readonly ListingEntry[], out: Lis
       index.push({ index: pos, startBlock: out.blockStart, name: first.name });
       lastIndexPos = pos;
     }
-    out.write(encodeDirHeader({ count: j - i, startBlock: block, inodeNumber: base }));
+    await out.write(encodeDirHeader({ count: j - i, startBlock: block, inodeNumber: base }));
     for (let k = i; k < j; k++) {
       const e = entries[k]!;
-      out.write(encodeDirEntry({ offset: e.inodeRef % 0x1_0000, inodeDelta: e.inodeNumber - base, type: e.type, name: e.name }));
+      await out.write(encodeDirEntry({ offset: e.inodeRef % 0x1_0000, inodeDelta: e.inodeNumber - base, type: e.type, name: e.name }));
     }
     pos += runBytes;
     i = j;

@@ -1,7 +1,7 @@
 import { SQUASHFS_METADATA_SIZE, SQUASHFS_METADATA_UNCOMPRESSED } from '../format/constants.js';
 
 /** Compresses one metadata block; null (or a result not smaller) means "store it raw". */
-export type MetadataCompressor = (block: Uint8Array) => Uint8Array | null;
+export type MetadataCompressor = (block: Uint8Array) => Promise<Uint8Array | null> | Uint8Array | null;
 
 /**
  * Builds a metadata table: a run of blocks of 8 KiB uncompressed (all but the last exactly full),
@@ -42,7 +42,7 @@ export class MetadataWriter {
     return this.uncompressed;
   }
 
-  write(bytes: Uint8Array): void {
+  async write(bytes: Uint8Array): Promise<void> {
     let off = 0;
     while (off < bytes.length) {
       const n = Math.min(bytes.length - off, SQUASHFS_METADATA_SIZE - this.fill);
@@ -50,14 +50,14 @@ export class MetadataWriter {
       this.fill += n;
       off += n;
       this.uncompressed += n;
-      if (this.fill === SQUASHFS_METADATA_SIZE) this.flush();
+      if (this.fill === SQUASHFS_METADATA_SIZE) await this.flush();
     }
   }
 
-  private flush(): void {
+  private async flush(): Promise<void> {
     if (this.fill === 0) return;
     const raw = this.buf.subarray(0, this.fill);
-    const packed = this.compress(raw);
+    const packed = await this.compress(raw);
     const useRaw = packed === null || packed.length >= raw.length;
     const payload = useRaw ? raw : packed;
     const block = new Uint8Array(2 + payload.length);
@@ -73,8 +73,8 @@ export class MetadataWriter {
   }
 
   /** Flushes the last (partial) block and returns the on-disk table. */
-  finish(): { chunks: Uint8Array[]; size: number; blockStarts: number[] } {
-    this.flush();
+  async finish(): Promise<{ chunks: Uint8Array[]; size: number; blockStarts: number[] }> {
+    await this.flush();
     return { chunks: this.chunks, size: this.disk, blockStarts: this.blockStarts };
   }
 }

@@ -22,7 +22,7 @@ export interface InodeContext {
  * Writes every inode (post-order: a directory's children, then the directory; the root last) and
  * every directory listing. Returns the root inode reference.
  */
-export function writeInodesAndDirectories(ctx: InodeContext): number {
+export async function writeInodesAndDirectories(ctx: InodeContext): Promise<number> {
   const refOf = new Map<FsNode, number>();
   const { tree } = ctx;
 
@@ -38,9 +38,9 @@ export function writeInodesAndDirectories(ctx: InodeContext): number {
     };
   };
 
-  const put = (node: FsNode, rec: InodeRecord): number => {
+  const put = async (node: FsNode, rec: InodeRecord): Promise<number> => {
     const ref = ctx.inodes.ref();
-    ctx.inodes.write(encodeInode(rec));
+    await ctx.inodes.write(encodeInode(rec));
     ctx.exportRefs[rec.header.inodeNumber - 1] = ref;
     refOf.set(node, ref);
     return ref;
@@ -72,12 +72,12 @@ export function writeInodesAndDirectories(ctx: InodeContext): number {
     }
   };
 
-  const dir = (node: DirNode, parentIno: number): number => {
+  const dir = async (node: DirNode, parentIno: number): Promise<number> => {
     const kids = tree.children.get(node)!;
     const myIno = tree.ino.get(node)!;
     for (const c of kids) {
-      if (c.node.kind === 'dir') dir(c.node, myIno);
-      else if (!refOf.has(c.node)) put(c.node, leaf(c.node));
+      if (c.node.kind === 'dir') await dir(c.node, myIno);
+      else if (!refOf.has(c.node)) await put(c.node, leaf(c.node));
     }
     const entries: ListingEntry[] = kids.map((c) => ({
       name: c.name,
@@ -87,7 +87,7 @@ export function writeInodesAndDirectories(ctx: InodeContext): number {
     }));
     const startBlock = ctx.dirs.blockStart;
     const offset = ctx.dirs.offsetInBlock;
-    const { size, index } = writeDirectoryListing(entries, ctx.dirs);
+    const { size, index } = await writeDirectoryListing(entries, ctx.dirs);
     const xattr = tree.xattrId.get(node) ?? SQUASHFS_INVALID_XATTR;
     const nlink = 2 + tree.subdirs.get(node)!;
     const h = header(node);

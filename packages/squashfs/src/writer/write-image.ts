@@ -56,7 +56,7 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
     const selected = selectCodec(options, o.concurrency, portableCodecs);
     codec = selected.codec;
     owned = selected.owned;
-    const compressMeta: MetadataCompressor = (b) => codec!.compressSync(b);
+    const compressMeta: MetadataCompressor = (b) => codec!.compress(b);
 
     // Compressor options block, right after the superblock.
     let flags = 0;
@@ -101,9 +101,9 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
     const inodes = new MetadataWriter(compressMeta);
     const dirs = new MetadataWriter(compressMeta);
     const exportRefs: number[] = new Array<number>(tree.inodeCount);
-    const rootRef = writeInodesAndDirectories({ tree, placements, inodes, dirs, allRoot: o.allRoot, clampMtime: o.clampMtime, exportRefs });
-    const inodeTable = inodes.finish();
-    const dirTable = dirs.finish();
+    const rootRef = await writeInodesAndDirectories({ tree, placements, inodes, dirs, allRoot: o.allRoot, clampMtime: o.clampMtime, exportRefs });
+    const inodeTable = await inodes.finish();
+    const dirTable = await dirs.finish();
 
     const writeChunks = async (chunks: Uint8Array[]): Promise<void> => {
       for (const c of chunks) await cursor.append(c);
@@ -114,15 +114,15 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
     await writeChunks(dirTable.chunks);
 
     // Lookup tables, each index right after its metadata blocks, in the order the kernel walks.
-    const fragTable = buildLookupTable(encodeFragmentEntries(fragments).subarray(0, fragments.length * 16), compressMeta, cursor.pos);
+    const fragTable = await buildLookupTable(encodeFragmentEntries(fragments).subarray(0, fragments.length * 16), compressMeta, cursor.pos);
     await writeChunks(fragTable.chunks);
     let lookupTableStart: number | null = null;
     if (o.exports) {
-      const t = buildLookupTable(encodeExportEntries(exportRefs).subarray(0, exportRefs.length * 8), compressMeta, cursor.pos);
+      const t = await buildLookupTable(encodeExportEntries(exportRefs).subarray(0, exportRefs.length * 8), compressMeta, cursor.pos);
       await writeChunks(t.chunks);
       lookupTableStart = t.indexStart;
     }
-    const idTable = buildLookupTable(encodeIdEntries(tree.ids).subarray(0, tree.ids.length * 4), compressMeta, cursor.pos);
+    const idTable = await buildLookupTable(encodeIdEntries(tree.ids).subarray(0, tree.ids.length * 4), compressMeta, cursor.pos);
     await writeChunks(idTable.chunks);
 
     let xattrIdTableStart: number | null = null;
@@ -132,13 +132,13 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
       const ids: XattrIdEntry[] = [];
       for (const set of tree.xattrSets) {
         const ref = kv.ref();
-        for (const pair of set.pairs) kv.write(pair);
+        for (const pair of set.pairs) await kv.write(pair);
         ids.push({ ref, count: set.pairs.length, size: set.size });
       }
-      await writeChunks(kv.finish().chunks);
+      await writeChunks((await kv.finish()).chunks);
       const idMeta = new MetadataWriter(compressMeta);
-      idMeta.write(encodeXattrIdEntries(ids).subarray(0, ids.length * 16));
-      const idBlocks = idMeta.finish();
+      await idMeta.write(encodeXattrIdEntries(ids).subarray(0, ids.length * 16));
+      const idBlocks = await idMeta.finish();
       const idStart = cursor.pos;
       await writeChunks(idBlocks.chunks);
       xattrIdTableStart = cursor.pos;
