@@ -190,6 +190,7 @@ describe('fromTar refuses malicious or broken archives', () => {
     ['file over a directory', [header('d/', { type: '5' }), header('d/x'), header('d'), END], 'DUPLICATE_NAME', /"d"/],
     ['path through a symlink', [header('l', { type: '2', linkname: '/etc' }), header('l/passwd', { size: 0 }), END], 'NOT_A_DIRECTORY', /symlink/],
     ['malformed PAX record', [concat(header('PaxHeaders/x', { type: 'x', size: 10 }), data('99 path=x\n')), header('f'), END], 'INVALID_ARGUMENT', /malformed PAX record/],
+    ['symlink target over 4095 bytes', [pax({ linkpath: 'x'.repeat(5000) }), header('l', { type: '2', linkname: 'short' }), END], 'SYMLINK_TOO_LONG', /5000 bytes/],
     ['xz input', [new Uint8Array([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 0, 0, 0, 0])], 'UNSUPPORTED', /xz-compressed/],
   ] as const)('%s', async (_label, parts, code, message) => {
     const error = await failure([...parts]);

@@ -7,6 +7,7 @@ import { ByteReader, type ByteChunks, maybeGunzip } from './byte-reader.js';
 import { decodeBase64, decodeLibarchiveName, parsePax, parsePaxInt, parsePaxTime } from './pax.js';
 import { type RawTarHeader, TAR_BLOCK, isZeroBlock, padding, parseHeader, tarCorrupt } from './tar-header.js';
 import { type SparseRegion, checkSparse, gnuSparseEntries, gnuSparseHeader, paxSparseMap, sparseContent } from './tar-sparse.js';
+import { checkSymlinkTarget } from './symlink.js';
 import { XattrNameFilter } from './xattr-names.js';
 
 /** The kinds of tar members this reader turns into tree entries. */
@@ -356,8 +357,8 @@ async function readArchive(tree: Tree, reader: ByteReader, options: TarOptions, 
         break;
       case 'symlink': {
         const target = linkname!;
-        if (target === '') throw new SquashfsError('INVALID_ARGUMENT', `${what}: symlink ${JSON.stringify(path)} has an empty target`, { path, offset: at });
-        if (options.strict === true) checkSymlinkTarget(path, target, what, at);
+        checkSymlinkTarget(target, path, what);
+        if (options.strict === true) checkSymlinkEscape(path, target, what, at);
         node = { kind: 'symlink', meta: memberMeta(tree, info, options, fullPath, 0o777), target };
         break;
       }
@@ -488,7 +489,7 @@ function splitMember(path: string): string[] {
   return path === '' ? [] : path.split('/');
 }
 
-function checkSymlinkTarget(path: string, target: string, what: string, at: number): void {
+function checkSymlinkEscape(path: string, target: string, what: string, at: number): void {
   if (target.startsWith('/')) {
     throw new SquashfsError('INVALID_NAME', `${what}: symlink ${JSON.stringify(path)} has the absolute target ${JSON.stringify(target)} (strict mode)`, { path, offset: at });
   }

@@ -6,6 +6,7 @@ import type { BigIntStats } from 'node:fs';
 import { lstat, open, readdir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SquashfsError, type SquashfsWarning } from '../errors.js';
+import { checkSymlinkTarget } from '../input/symlink.js';
 import { XattrNameFilter } from '../input/xattr-names.js';
 import { splitPath, validateName } from '../tree/names.js';
 import type { DirNode, FileContent, FsNode, NodeMeta } from '../tree/node.js';
@@ -231,7 +232,7 @@ class Walker {
         throw ioError(`cannot read symlink ${abs}`, abs, e);
       }
       if (this.platform === 'win32') target = target.replace(/\\/g, '/');
-      if (target === '') throw new SquashfsError('INVALID_ARGUMENT', `symlink ${abs} has an empty target`, { path: treePath });
+      checkSymlinkTarget(target, treePath, abs);
       return { kind: 'symlink', meta, target };
     }
     if (st.isBlockDevice() || st.isCharacterDevice()) {
