@@ -6,3 +6,7 @@ export type { Superblock, SuperblockFlags } from './superblock.js';
 export type { ReaderLimits } from './limits.js';
 export { DEFAULT_LIMITS } from './limits.js';
 export type { Structure } from './corrupt.js';
+export { inspectImage, formatInspect, type InspectReport, type InspectEntry } from './inspect.js';
+export { verifyImage, type VerifyOptions, type VerifyReport, type VerifyProblem, type VerifyStats } from './verify.js';
+export type { Inode, DirInode, FileInode, SymlinkInode, DeviceInode, IpcInode } from './inode.js';
+export type { DirEntry, Listing } from './directory.js';
