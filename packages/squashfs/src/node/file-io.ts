@@ -44,7 +44,7 @@ export async function createFileSink(path: string, options: FileSinkOptions = {}
   const tempPath = join(dirname(path), `.${basename(path)}.tmp-${randomBytes(6).toString('hex')}`);
   let handle: FileHandle;
   try {
-    handle = await open(tempPath, 'wx', options.mode ?? 0o666);
+    handle = await open(tempPath, 'wx+', options.mode ?? 0o666);
   } catch (error) {
     throw ioError(`cannot create ${tempPath}`, path, error);
   }

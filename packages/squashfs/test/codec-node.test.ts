@@ -1,0 +1,275 @@
+/**
+ * Node codecs: node:zlib deflate / zstd (Node >= 22.15) and the zstd-codec worker pool (older Node,
+ * or forced). Framing the kernel needs, parallel results in order and identical to serial ones,
+ * bounded decompression, and that neither closed nor idle codecs keep a process alive.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import zlib from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SquashfsError, portableCodecs, readZstdFrameHeader, ready, scanZstdFrames } from '@sysext-bakery/squashfs';
+import { hasNativeZstd, nodeCodecs } from '@sysext-bakery/squashfs/node';
+import { transpileForChild, type ChildModules } from './file-io-transpile.js';
+
+const native = hasNativeZstd();
+if (!native) console.warn(`SKIPPED: node:zlib has no zstd in Node ${process.versions.node}: native zstd cases skip (CI runs them under Node 24)`);
+const hasZstdCli = spawnSync('zstd', ['--version']).status === 0;
+if (!hasZstdCli) console.warn('SKIPPED: zstd CLI not installed (apt-get install zstd): CLI oracle cases skip');
+
+const work = mkdtempSync(join(tmpdir(), 'codec-node-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function sample(size: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(size);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = (i & 1023) < 700 ? 97 + ((i * 31 + (i >> 7) + seed) % 23) : x & 0xff;
+  }
+  return out;
+}
+
+function noise(size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let x = 12345;
+  for (let i = 0; i < size; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
+function expectBytes(actual: Uint8Array | null, expected: Uint8Array): void {
+  expect(actual).not.toBeNull();
+  const a = actual!;
+  if (a.length === expected.length && Buffer.compare(a, expected) === 0) return;
+  let at = 0;
+  while (at < Math.min(a.length, expected.length) && a[at] === expected[at]) at++;
+  expect.fail(`bytes differ: lengths ${a.length} / ${expected.length}, first difference at ${at}`);
+}
+
+/** What the kernel's zstd_wrapper needs: one frame, content size in the header, window <= block. */
+function expectKernelFrame(frame: Uint8Array, block: Uint8Array): void {
+  const header = readZstdFrameHeader(frame);
+  expect(header.contentSize).toBe(block.length);
+  expect(header.windowSize).toBeLessThanOrEqual(Math.max(block.length, 8192));
+  const frames = scanZstdFrames(frame);
+  expect(frames).toHaveLength(1);
+  expect(frames[0]!.end).toBe(frame.length);
+  // Decoded by a different implementation (fzstd) than the encoder.
+  expectBytes(portableCodecs.decompressor(6)!.decompress(frame, block.length), block);
+}
+
+const blocks = Array.from({ length: 24 }, (_, i) => sample(i % 5 === 4 ? 4096 + i : 128 * 1024, i + 1));
+
+describe('gzip via node:zlib', () => {
+  it('produces zlib streams (RFC 1950) that the portable decoder inflates, level 1-9', async () => {
+    const block = sample(128 * 1024, 2);
+    for (const level of [1, 6, 9]) {
+      const codec = nodeCodecs.createCodec('gzip', { level });
+      expect(codec.id).toBe(1);
+      const out = (await codec.compress(block))!;
+      expect(((out[0]! << 8) | out[1]!) % 31).toBe(0);
+      expect(out[0]).toBe(0x78); // deflate, 32 KiB window (windowBits 15)
+      expectBytes(portableCodecs.decompressor(1)!.decompress(out, block.length), block);
+      expectBytes(codec.compressSync(block), out);
+      await codec.close();
+    }
+  });
+
+  it('compresses many blocks in parallel: results in order, identical to serial', async () => {
+    const codec = nodeCodecs.createCodec('gzip');
+    const parallel = await Promise.all(blocks.map((b) => codec.compress(b)));
+    parallel.forEach((out, i) => expectBytes(out, codec.compressSync(blocks[i]!)!));
+    parallel.forEach((out, i) => expectBytes(new Uint8Array(zlib.inflateSync(out!)), blocks[i]!));
+  });
+
+  it('returns null (store raw) for incompressible and empty blocks', async () => {
+    const codec = nodeCodecs.createCodec('gzip');
+    expect(await codec.compress(noise(128 * 1024))).toBeNull();
+    expect(await codec.compress(new Uint8Array(0))).toBeNull();
+    expect(codec.compressSync(noise(100))).toBeNull();
+  });
+
+  it('carries the same options payload as the portable codec', () => {
+    expect(nodeCodecs.createCodec('gzip').options).toBeNull();
+    expect([...nodeCodecs.createCodec('gzip', { level: 6 }).options!]).toEqual([6, 0, 0, 0, 15, 0, 0, 0]);
+  });
+});
+
+describe('zstd in worker threads (zstd-codec WASM)', () => {
+  beforeAll(() => ready());
+
+  it('compresses many blocks in parallel: one kernel-ready frame each, in order, identical to serial', async () => {
+    const codec = nodeCodecs.createCodec('zstd', { zstdBackend: 'workers', concurrency: 2 });
+    const reference = portableCodecs.createCodec('zstd');
+    try {
+      const parallel = await Promise.all(blocks.map((b) => codec.compress(b)));
+      parallel.forEach((out, i) => {
+        expectKernelFrame(out!, blocks[i]!);
+        expectBytes(out, reference.compressSync(blocks[i]!)!);
+      });
+    } finally {
+      await codec.close();
+    }
+  });
+
+  it('returns null for incompressible blocks, refuses 1 MiB at level >= 10, rejects after close()', async () => {
+    const codec = nodeCodecs.createCodec('zstd', { zstdBackend: 'workers', level: 19 });
+    expect(await codec.compress(noise(64 * 1024))).toBeNull();
+    await expect(codec.compress(sample(1 << 20))).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    const mib = nodeCodecs.createCodec('zstd', { zstdBackend: 'workers', level: 9 });
+    expectKernelFrame((await mib.compress(sample(1 << 20, 4)))!, sample(1 << 20, 4));
+    await mib.close();
+    await codec.close();
+    await expect(codec.compress(sample(4096))).rejects.toBeInstanceOf(SquashfsError);
+  });
+
+  it.skipIf(!hasZstdCli)('frames decode with the zstd CLI', async () => {
+    const codec = nodeCodecs.createCodec('zstd', { zstdBackend: 'workers' });
+    const block = blocks[0]!;
+    const file = join(work, 'w.zst');
+    writeFileSync(file, (await codec.compress(block))!);
+    await codec.close();
+    expectBytes(new Uint8Array(execFileSync('zstd', ['-d', '-c', file])), block);
+    expect(execFileSync('zstd', ['-lv', file]).toString()).toMatch(/Decompressed Size: .*\(131072 B\)/);
+  });
+});
+
+describe('zstd via node:zlib (Node >= 22.15)', () => {
+  it.runIf(!native)('is refused with UNSUPPORTED where node:zlib has no zstd', () => {
+    expect(() => nodeCodecs.createCodec('zstd', { zstdBackend: 'native' })).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
+  });
+
+  it.skipIf(!native).each([
+    [4096, 15],
+    [128 * 1024, 1],
+    [128 * 1024, 15],
+    [32 * 1024, 22],
+    [1024 * 1024, 15],
+    [1024 * 1024, 19],
+  ])('a %i-byte block at level %i is one frame with content size, window <= block', async (size, level) => {
+    const codec = nodeCodecs.createCodec('zstd', { level });
+    const block = sample(size, size ^ level);
+    const out = (await codec.compress(block))!;
+    expectKernelFrame(out, block);
+    expectKernelFrame(codec.compressSync(block)!, block);
+    expectBytes(nodeCodecs.decompressor(6)!.decompress(out, size), block);
+  });
+
+  it.skipIf(!native)('compresses many blocks in parallel: in order, identical to one at a time', async () => {
+    const codec = nodeCodecs.createCodec('zstd');
+    const parallel = await Promise.all(blocks.map((b) => codec.compress(b)));
+    for (let i = 0; i < blocks.length; i++) {
+      const serial = await codec.compress(blocks[i]!);
+      expectBytes(parallel[i]!, serial!);
+      expectKernelFrame(parallel[i]!, blocks[i]!);
+    }
+    expect(await codec.compress(noise(64 * 1024))).toBeNull();
+  });
+
+  it.skipIf(!native || !hasZstdCli)('frames decode with the zstd CLI', async () => {
+    const block = sample(300_000, 9);
+    const file = join(work, 'n.zst');
+    writeFileSync(file, (await nodeCodecs.createCodec('zstd').compress(block))!);
+    expectBytes(new Uint8Array(execFileSync('zstd', ['-d', '-c', file])), block);
+    expect(execFileSync('zstd', ['-lv', file]).toString()).toMatch(/Decompressed Size: .*\(300000 B\)/);
+  });
+});
+
+describe('node decompressors', () => {
+  const block = sample(64 * 1024, 5);
+
+  it('gzip: inflates, and throws past maxSize, on a bad checksum, on raw deflate', () => {
+    const d = nodeCodecs.decompressor(1)!;
+    const z = zlib.deflateSync(block);
+    expectBytes(d.decompress(z, block.length), block);
+    expect(() => d.decompress(z, block.length - 1)).toThrow();
+    const bad = new Uint8Array(z);
+    bad[bad.length - 1]! ^= 1;
+    expect(() => d.decompress(bad, block.length)).toThrow();
+    expect(() => d.decompress(zlib.deflateRawSync(block), block.length)).toThrow();
+    expect(() => d.decompress(zlib.deflateSync(new Uint8Array(64 << 20)), 1 << 20)).toThrow();
+  });
+
+  it('zstd: decodes portable frames and throws past maxSize', async () => {
+    const d = nodeCodecs.decompressor(6)!;
+    const z = (await portableCodecs.createCodec('zstd').compress(block))!;
+    expectBytes(d.decompress(z, block.length), block);
+    expect(() => d.decompress(z, block.length - 1)).toThrow();
+    expect(() => d.decompress(z.subarray(0, z.length - 4), block.length)).toThrow();
+    expect(nodeCodecs.decompressor(4)).toBeUndefined();
+  });
+});
+
+describe('levels', () => {
+  it.each([
+    ['gzip', 10],
+    ['zstd', 23],
+    ['zstd', 0],
+  ] as const)('%s level %i is INVALID_ARGUMENT', (name, level) => {
+    expect(() => nodeCodecs.createCodec(name, { level })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+
+  it('concurrency must be a positive integer', () => {
+    expect(() => nodeCodecs.createCodec('zstd', { concurrency: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+});
+
+describe('codecs do not keep the process alive', () => {
+  let child: ChildModules;
+  beforeAll(async () => {
+    child = await transpileForChild(['node/codecs.ts']);
+  });
+  afterAll(() => child.dispose());
+
+  function runChild(script: string): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
+    const file = join(child.dir, `child-${Math.random().toString(36).slice(2)}.mjs`);
+    writeFileSync(file, script);
+    return new Promise((resolve) => {
+      const proc = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        proc.kill('SIGKILL');
+      }, 30_000);
+      proc.on('exit', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr, timedOut });
+      });
+    });
+  }
+
+  const script = (closeIt: boolean): string => `
+    import { nodeCodecs } from ${JSON.stringify(child.path('node/codecs.ts'))};
+    const codec = nodeCodecs.createCodec('zstd', { zstdBackend: 'workers', concurrency: 2 });
+    const block = new Uint8Array(65536).map((_, i) => (i * 7) % 251 < 200 ? 65 : i & 255);
+    const outs = await Promise.all(Array.from({ length: 8 }, () => codec.compress(block)));
+    console.log('compressed', outs.filter((o) => o && o.length > 0).length);
+    ${closeIt ? 'await codec.close(); console.log("closed");' : ''}
+  `;
+
+  it('exits after close() terminates the workers', async () => {
+    const result = await runChild(script(true));
+    expect(result.stderr).toBe('');
+    expect(result.timedOut).toBe(false);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('compressed 8\nclosed\n');
+  });
+
+  it('exits when idle workers were never closed (they are unref-ed while idle)', async () => {
+    const result = await runChild(script(false));
+    expect(result.stderr).toBe('');
+    expect(result.timedOut).toBe(false);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('compressed 8\n');
+  });
+});
