@@ -3,7 +3,7 @@ import { linkSync, mkdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFi
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SquashfsError, Tree, type SquashfsWarning } from '@sysext-bakery/squashfs';
+import { SquashfsError, Tree, XattrNameFilter, type SquashfsWarning } from '@sysext-bakery/squashfs';
 import { addDirectory, contentFromPath, decodeRdev, fromDirectory } from '@sysext-bakery/squashfs/node';
 import { buildFixture, compareTree, isRoot, listDisk, readContent, tempDir, xattr } from './input-fixture.js';
 
@@ -108,6 +108,39 @@ describe('fromDirectory', () => {
     const tree = await fromDirectory(join(work, 'links-symlink'));
     expect(tree.get('a/one')).toBe(tree.get('a/two'));
     expect([...tree.walk()].filter(([, n]) => n === tree.get('a/one'))).toHaveLength(2);
+  });
+});
+
+describe('fromDirectory time and xattr edge cases', () => {
+  it('clamps mtimes outside the u32 range, with a warning', async () => {
+    const dir = join(work, 'times');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'old'), '');
+    writeFileSync(join(dir, 'future'), '');
+    execFileSync('touch', ['-h', '-d', '1960-01-01 00:00:00 UTC', join(dir, 'old')]);
+    utimesSync(join(dir, 'future'), 2 ** 32 + 5, 2 ** 32 + 5);
+    const warnings: SquashfsWarning[] = [];
+    const tree = await fromDirectory(dir, { onWarning: (w) => warnings.push(w) });
+    expect(tree.get('old')!.meta.mtime).toBe(0);
+    expect(tree.get('future')!.meta.mtime).toBe(0xffffffff);
+    expect(warnings.map((w) => w.code)).toEqual(['TIME_CLAMPED', 'TIME_CLAMPED']);
+  });
+
+  it('filters xattr names: storable namespaces only, one warning per dropped name', () => {
+    const warnings: SquashfsWarning[] = [];
+    const filter = new XattrNameFilter((w) => warnings.push(w));
+    expect(filter.keep('user.a', 'x')).toBe(true);
+    expect(filter.keep('trusted.overlay.opaque', 'x')).toBe(true);
+    expect(filter.keep('security.selinux', 'x')).toBe(true);
+    expect(filter.keep('system.posix_acl_access', 'x')).toBe(false);
+    expect(filter.keep('system.posix_acl_access', 'y')).toBe(false);
+    expect(filter.keep('com.apple.provenance', 'y')).toBe(false);
+    expect(filter.keep('user.', 'y')).toBe(false);
+    expect(warnings.map((w) => w.message)).toEqual([
+      expect.stringContaining('"system.posix_acl_access" dropped (first seen on "x")'),
+      expect.stringContaining('"com.apple.provenance"'),
+      expect.stringContaining('"user."'),
+    ]);
   });
 });
 
