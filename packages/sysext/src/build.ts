@@ -54,7 +54,7 @@ export interface BuildSysextResult {
 }
 
 /** Copy-on-write: a new root whose path down to `dirPath` is fresh DirNodes; other entries are shared. */
-function withFile(root: DirNode, dirPath: string, name: string, node: FsNode): DirNode {
+function withFile(root: DirNode, dirPath: string, name: string, node: FsNode, mtime: number): DirNode {
   const copy = (dir: DirNode): DirNode => ({ kind: 'dir', meta: dir.meta, entries: new Map(dir.entries) });
   const newRoot = copy(root);
   let dir = newRoot;
@@ -62,7 +62,7 @@ function withFile(root: DirNode, dirPath: string, name: string, node: FsNode): D
     const existing = dir.entries.get(part);
     let next: DirNode;
     if (existing === undefined) {
-      next = { kind: 'dir', meta: { mode: 0o755, uid: 0, gid: 0, mtime: 0, xattrs: new Map() }, entries: new Map() };
+      next = { kind: 'dir', meta: { mode: 0o755, uid: 0, gid: 0, mtime, xattrs: new Map() }, entries: new Map() };
     } else if (existing.kind === 'dir') {
       next = copy(existing);
     } else {
@@ -125,7 +125,7 @@ export async function buildSysext(options: BuildSysextOptions): Promise<BuildSys
     meta: { mode: 0o644, uid: 0, gid: 0, mtime: epoch, xattrs: new Map() },
     content: contentFromBytes(extensionRelease, `extension-release.${options.name}`),
   };
-  const image = withFile(root, EXTENSION_RELEASE_DIR, `extension-release.${options.name}`, releaseNode);
+  const image = withFile(root, EXTENSION_RELEASE_DIR, `extension-release.${options.name}`, releaseNode, epoch);
 
   const path = typeof options.output === 'string' ? options.output : undefined;
   const sink = typeof options.output === 'string' ? await createFileSink(options.output) : options.output;

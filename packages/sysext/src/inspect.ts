@@ -1,48 +1,30 @@
-import { squashfs, squashfsNode } from './deps.js';
-import { SysextError } from './errors.js';
+import { formatInspect, inspectImage, type InspectReport as ImageInspectReport } from '@sysext-bakery/squashfs';
 import { EXTENSION_RELEASE_DIR } from './extension-release.js';
-import { openImage, type ImageEntry } from './reader.js';
+import { openImage } from './reader.js';
 import { checkSysextImage, type SysextImageCheck } from './verify-sysext.js';
 
 export interface InspectReport {
   /** The squashfs reader's report (superblock summary and entries). */
-  image: unknown;
+  image: ImageInspectReport;
   /** Its text form (like `unsquashfs -s` followed by `-lln`). */
   text: string;
   /** Present when the image has usr/lib/extension-release.d/: the sysext check. */
   sysext?: SysextImageCheck;
 }
 
-function fn(module: object, name: string): ((...args: unknown[]) => unknown) | undefined {
-  const value = (module as Record<string, unknown>)[name];
-  return typeof value === 'function' ? (value as (...args: unknown[]) => unknown) : undefined;
-}
-
 /** `bakery inspect`: superblock summary, full tree listing and, for a sysext, its extension-release check. */
 export async function inspectSysextImage(path: string): Promise<InspectReport> {
-  const inspect = fn(squashfs, 'inspectImage');
-  const format = fn(squashfs, 'formatInspect');
-  const source = fn(squashfsNode, 'fileImageSource');
-  if (inspect === undefined || format === undefined || source === undefined) {
-    throw new SysextError('UNAVAILABLE', '@sysext-bakery/squashfs does not export inspectImage/formatInspect/fileImageSource yet');
-  }
-  const src = await source(path);
-  let image: unknown;
-  try {
-    image = await inspect(src);
-  } finally {
-    const close = (src as { close?: () => Promise<void> }).close;
-    if (typeof close === 'function') await close.call(src);
-  }
-  const report: InspectReport = { image, text: String(format(image)) };
   const reader = await openImage(path);
-  let isSysext: ImageEntry | undefined;
+  let report: InspectReport;
+  let isSysext = false;
   try {
-    isSysext = await reader.stat(EXTENSION_RELEASE_DIR);
+    const image = await inspectImage(reader.image);
+    report = { image, text: formatInspect(image) };
+    isSysext = (await reader.stat(EXTENSION_RELEASE_DIR)) !== undefined;
   } finally {
     await reader.close();
   }
-  if (isSysext !== undefined) report.sysext = await checkSysextImage(path);
+  if (isSysext) report.sysext = await checkSysextImage(path);
   return report;
 }
 

@@ -1,6 +1,12 @@
 import { SysextError } from './errors.js';
 import { EXTENSION_RELEASE_DIR, checkExtensionRelease, parseExtensionRelease } from './extension-release.js';
 import { openImage, verifyImageFile } from './reader.js';
+import type { VerifyProblem } from '@sysext-bakery/squashfs';
+
+/** `structure at offset N: message (path)` for each problem. */
+export function formatProblems(problems: readonly VerifyProblem[]): string {
+  return problems.map((p) => `${p.structure} at offset ${p.offset}: ${p.message}${p.path === undefined ? '' : ` (${p.path})`}`).join('; ');
+}
 
 export interface SysextImageCheck {
   /** The extension name found in usr/lib/extension-release.d/, if exactly one. */
@@ -68,12 +74,8 @@ export async function checkSysextImage(path: string, options: { expectName?: str
 /** Full check after a build: the squashfs consistency check plus {@link checkSysextImage}; throws VERIFY_FAILED. */
 export async function verifySysextImage(path: string, options: { name?: string; full?: boolean } = {}): Promise<SysextImageCheck> {
   if (options.full !== false) {
-    try {
-      await verifyImageFile(path);
-    } catch (err) {
-      if (err instanceof SysextError && err.code === 'UNAVAILABLE') throw err;
-      throw new SysextError('VERIFY_FAILED', `${path} failed its read-back check: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    }
+    const report = await verifyImageFile(path);
+    if (!report.ok) throw new SysextError('VERIFY_FAILED', `${path} failed its read-back check: ${formatProblems(report.problems)}`);
   }
   const check = await checkSysextImage(path, options.name === undefined ? {} : { expectName: options.name });
   if (check.errors.length > 0) throw new SysextError('VERIFY_FAILED', `${path}: ${check.errors.join('; ')}`);

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { SysextError } from '../errors.js';
 import { formatSysextCheck, inspectSysextImage } from '../inspect.js';
 import { verifyImageFile } from '../reader.js';
-import { checkSysextImage } from '../verify-sysext.js';
+import { checkSysextImage, formatProblems } from '../verify-sysext.js';
 import { parse, type CliIo } from './args.js';
 
 export const INSPECT_HELP = `Usage: bakery inspect <image> [--json]
@@ -58,12 +58,8 @@ export async function runVerify(args: string[], io: CliIo): Promise<number> {
   }
   if (positionals.length !== 1) throw new SysextError('USAGE', 'verify takes one <image> (bakery verify --help)');
   const path = resolve(io.cwd, positionals[0]!);
-  try {
-    await verifyImageFile(path);
-  } catch (err) {
-    if (err instanceof SysextError) throw err;
-    throw new SysextError('VERIFY_FAILED', `${positionals[0]}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
+  const report = await verifyImageFile(path);
+  if (!report.ok) throw new SysextError('VERIFY_FAILED', `${positionals[0]}: ${formatProblems(report.problems)}`);
   if (values.sysext === true) {
     const check = await checkSysextImage(path, typeof values.name === 'string' ? { expectName: values.name } : {});
     if (check.errors.length > 0) throw new SysextError('VERIFY_FAILED', `${positionals[0]}: ${check.errors.join('; ')}`);

@@ -69,21 +69,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-/** The process entry point: wires signals (temp files are removed on SIGINT/SIGTERM) and exits. */
+/** The process entry point: on SIGINT/SIGTERM the temp files of unfinished images are removed and the process exits 130/143. */
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
-  const controller = new AbortController();
   removeTempFilesOnSignal();
-  let signals = 0;
-  const onSignal = (name: NodeJS.Signals): void => {
-    signals++;
-    controller.abort(new SysextError('ABORTED', `interrupted by ${name}`));
-    // Whatever does not stop on the abort signal (a download) is cut short.
-    const code = name === 'SIGINT' ? 130 : 143;
-    if (signals > 1) process.exit(code);
-    setTimeout(() => process.exit(code), 3000).unref();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const controller = new AbortController();
   const code = await runCli(argv, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd(), signal: controller.signal });
-  process.exitCode = controller.signal.aborted ? (code === 0 ? 130 : code) : code;
+  process.exitCode = code;
 }

@@ -82,7 +82,9 @@ export const kubernetesRecipe: Recipe = {
   },
 
   async listVersions({ latest, options }) {
-    return listKubernetesVersions({ ...common(options), latest: latest === true });
+    const base = common(options);
+    // A mirror given explicitly is the source of truth: read its stable-1.XX.txt markers, not GitHub.
+    return listKubernetesVersions({ ...base, latest: latest === true, ...(base.k8sBaseUrl === undefined ? {} : { source: 'markers' as const }) });
   },
 
   async build(options: RecipeBuildOptions): Promise<RecipeBuild> {
