@@ -182,6 +182,8 @@ describe('fromTar refuses malicious or broken archives', () => {
     ['hard link to a directory', [header('d/', { type: '5' }), header('h', { type: '1', linkname: 'd' }), END], 'UNSUPPORTED', /directory/],
     ['bad checksum', [header('f', { badChecksum: true }), END], 'INVALID_ARGUMENT', /checksum mismatch/],
     ['truncated data', [header('f', { size: 2000 }), data('x'.repeat(600))], 'INVALID_ARGUMENT', /truncated tar archive.*"f"/],
+    ['8 GiB claimed, 600 bytes present', [header('f', { size: 0o77777777777 }), data('x'.repeat(600))], 'INVALID_ARGUMENT', /truncated tar archive.*"f" \(1024 of 8589934591 bytes\)/],
+    ['huge GNU long name', [header('././@LongLink', { type: 'L', size: 0o77777777777, magic: 'gnu' }), END], 'LIMIT_EXCEEDED', /GNU long name/],
     ['truncated header', [header('f', { size: 0 }), new Uint8Array(100)], 'INVALID_ARGUMENT', /truncated tar archive: inside a header/],
     ['no end marker', [header('f', { size: 1 }), data('x')], 'INVALID_ARGUMENT', /truncated tar archive: ended without/],
     ['empty input', [], 'INVALID_ARGUMENT', /truncated tar archive/],
@@ -258,5 +260,44 @@ describe('fromTar refuses malicious or broken archives', () => {
     expect(Object.fromEntries([...f.meta.xattrs].map(([k, v]) => [k, Buffer.from(v).toString()]))).toEqual({ 'user.k': 'v', 'user.b64': 'hi' });
     expect(tree.get('old')!.meta.mtime).toBe(0);
     expect(warnings.map((w) => w.code).sort()).toEqual(['OTHER', 'TIME_CLAMPED', 'XATTR_DROPPED']);
+  });
+});
+
+describe('fromTar on damaged archives (property)', () => {
+  it('either reads the archive or throws a SquashfsError, never anything else', async () => {
+    const { default: fc } = await import('fast-check');
+    const base = concat(
+      pax({ path: 'dir/long-' + 'x'.repeat(120), 'SCHILY.xattr.user.k': 'v', mtime: '1700000000.5' }),
+      header('ignored', { size: 5 }),
+      data('hello'),
+      header('././@LongLink', { type: 'L', size: 100, magic: 'gnu' }),
+      data(`gnu/${'y'.repeat(95)}\0`),
+      header('short', { size: 700, magic: 'gnu' }),
+      data('z'.repeat(700)),
+      header('dir/hard', { type: '1', linkname: `gnu/${'y'.repeat(95)}` }),
+      header('dir/sym', { type: '2', linkname: '../short' }),
+      header('dev', { type: '3' }),
+      END,
+    );
+    expect((await fromTar([base])).get('dir/hard')).toBeDefined();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+        fc.option(fc.nat(base.length), { nil: undefined }),
+        fc.nat(600),
+        async (flips, cut, chunk) => {
+          const bytes = base.slice(0, cut ?? base.length);
+          for (const [at, value] of flips) if (at < bytes.length) bytes[at] = value;
+          const chunks: Uint8Array[] = [];
+          for (let i = 0; i < bytes.length; i += chunk + 1) chunks.push(bytes.subarray(i, i + chunk + 1));
+          try {
+            await fromTar(chunks, { strict: flips.length % 2 === 0 });
+          } catch (e) {
+            if (!(e instanceof SquashfsError)) throw e;
+          }
+        },
+      ),
+      { numRuns: 300, seed: 20261126 },
+    );
   });
 });

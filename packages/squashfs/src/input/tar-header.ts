@@ -97,6 +97,8 @@ export function parseHeader(block: Uint8Array, offset: number): RawTarHeader {
     if (Number.isNaN(v)) throw tarCorrupt(`header of ${nameText}`, `invalid ${name} field`, offset);
     return v;
   };
+  const size = field('size', 124, 12, true);
+  if (size < 0) throw tarCorrupt(`header of ${nameText}`, `negative size ${size}`, offset);
   let name = cString(block, 0, 100);
   if (format === 'ustar') {
     const prefix = cString(block, 345, 155);
@@ -114,7 +116,7 @@ export function parseHeader(block: Uint8Array, offset: number): RawTarHeader {
     mode: field('mode', 100, 8, false),
     uid: field('uid', 108, 8, false),
     gid: field('gid', 116, 8, false),
-    size: field('size', 124, 12, true),
+    size,
     mtime: field('mtime', 136, 12, false),
     typeflag: typeByte === 0 ? '0' : String.fromCharCode(typeByte),
     linkname: cString(block, 157, 100),

@@ -73,6 +73,27 @@ export interface TarSummary {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const U32_MAX = 0xffff_ffff;
+/** Member data is read in pieces of this size (see readPieces). */
+const PIECE_SIZE = 4 << 20;
+/** Largest GNU long name/link or PAX header accepted (xattr values can make PAX headers large). */
+const MAX_RECORD_SIZE = 16 << 20;
+
+function joinPieces(pieces: readonly Uint8Array[], size: number): Uint8Array {
+  if (pieces.length === 1) return pieces[0]!;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of pieces) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** In-memory content held as pieces (no second copy for big files). Re-readable. */
+function piecesContent(pieces: readonly Uint8Array[], size: number, origin: string): FileContent {
+  if (pieces.length <= 1) return contentFromBytes(pieces[0] ?? new Uint8Array(0), origin);
+  return { size, origin, open: () => pieces };
+}
 
 /**
  * Reads a tar stream into a new {@link Tree}; see {@link addTar}.
@@ -138,13 +159,31 @@ async function readArchive(tree: Tree, reader: ByteReader, options: TarOptions, 
   const summary: TarSummary = { entries: 0, skipped: 0 };
   let pending: Pending = {};
 
-  const readData = async (size: number, member: string): Promise<Uint8Array> => {
-    const data = new Uint8Array(size);
-    const got = await reader.readInto(data);
-    if (got < size) throw truncated(`in the data of ${JSON.stringify(member)} (${got} of ${size} bytes)`, reader.position);
+  /**
+   * Reads a member's data as pieces of at most 4 MiB, each allocated only once the previous one is
+   * full, so a header claiming a huge size in a short (or hostile) stream fails as truncated
+   * instead of allocating that size up front.
+   */
+  const readPieces = async (size: number, member: string): Promise<Uint8Array[]> => {
+    const pieces: Uint8Array[] = [];
+    let done = 0;
+    while (done < size) {
+      const piece = new Uint8Array(Math.min(PIECE_SIZE, size - done));
+      const got = await reader.readInto(piece);
+      done += got;
+      if (got < piece.length) throw truncated(`in the data of ${JSON.stringify(member)} (${done} of ${size} bytes)`, reader.position);
+      pieces.push(piece);
+    }
     const pad = padding(size);
     if ((await reader.skip(pad)) < pad) throw truncated(`in the padding of ${JSON.stringify(member)}`, reader.position);
-    return data;
+    return pieces;
+  };
+  const readData = async (size: number, member: string): Promise<Uint8Array> => joinPieces(await readPieces(size, member), size);
+  const readRecord = async (size: number, member: string, kind: string): Promise<Uint8Array> => {
+    if (size > MAX_RECORD_SIZE) {
+      throw new SquashfsError('LIMIT_EXCEEDED', `${what}: ${kind} of ${JSON.stringify(member)} is ${size} bytes; at most ${MAX_RECORD_SIZE} are accepted`, { offset: reader.position });
+    }
+    return readData(size, member);
   };
   const skipData = async (size: number, member: string): Promise<void> => {
     const total = size + padding(size);
@@ -168,16 +207,16 @@ async function readArchive(tree: Tree, reader: ByteReader, options: TarOptions, 
     const rawName = lossy(pending.longName ?? raw.name);
     switch (raw.typeflag) {
       case 'L':
-        pending.longName = cStringOf(await readData(raw.size, rawName));
+        pending.longName = cStringOf(await readRecord(raw.size, rawName, 'GNU long name'));
         continue;
       case 'K':
-        pending.longLink = cStringOf(await readData(raw.size, rawName));
+        pending.longLink = cStringOf(await readRecord(raw.size, rawName, 'GNU long link'));
         continue;
       case 'x':
-        pending.pax = new Map([...(pending.pax ?? []), ...parsePax(await readData(raw.size, rawName), at, `PAX header for ${JSON.stringify(rawName)}`)]);
+        pending.pax = new Map([...(pending.pax ?? []), ...parsePax(await readRecord(raw.size, rawName, 'PAX header'), at, `PAX header for ${JSON.stringify(rawName)}`)]);
         continue;
       case 'g':
-        for (const [k, v] of parsePax(await readData(raw.size, rawName), at, 'PAX global header')) {
+        for (const [k, v] of parsePax(await readRecord(raw.size, rawName, 'PAX global header'), at, 'PAX global header')) {
           if (v.length === 0) globals.delete(k);
           else globals.set(k, v);
         }
@@ -316,7 +355,7 @@ async function readArchive(tree: Tree, reader: ByteReader, options: TarOptions, 
         checkSparse(sparse.regions, sparse.realSize, data.length, `sparse map of ${JSON.stringify(path)}`, at);
         content = sparseContent(sparse.regions, data, sparse.realSize, origin);
       } else {
-        content = contentFromBytes(await readData(stored, path), origin);
+        content = piecesContent(await readPieces(stored, path), stored, origin);
       }
     } else {
       await skipData(stored, path);
