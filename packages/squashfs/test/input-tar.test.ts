@@ -166,7 +166,7 @@ async function failure(parts: Uint8Array[], options: Parameters<typeof fromTar>[
 
 describe('fromTar refuses malicious or broken archives', () => {
   it('accepts the hand-made baseline', async () => {
-    const tree = await fromTar([concat(header('./a/'), header('a/f', { size: 3 }), data('abc'), header('a/h', { type: '1', linkname: './a/f' }), END)]);
+    const tree = await fromTar(concat(header('./a/'), header('a/f', { size: 3 }), data('abc'), header('a/h', { type: '1', linkname: './a/f' }), END));
     expect(tree.get('a/f')).toBe(tree.get('a/h'));
     expect(await readContent(tree.get('a/f')!)).toEqual(Buffer.from('abc'));
   });

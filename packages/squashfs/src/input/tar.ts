@@ -102,7 +102,7 @@ function piecesContent(pieces: readonly Uint8Array[], size: number, origin: stri
  * const tree = await fromTar(createReadStream('cni-plugins.tgz'), { prefix: 'usr/libexec/cni' });
  * ```
  */
-export async function fromTar(input: ByteChunks, options: FromTarOptions = {}): Promise<Tree> {
+export async function fromTar(input: ByteChunks | Uint8Array, options: FromTarOptions = {}): Promise<Tree> {
   const tree = new Tree(options.defaults === undefined ? {} : { defaults: options.defaults });
   await addTar(tree, input, options);
   return tree;
@@ -110,7 +110,8 @@ export async function fromTar(input: ByteChunks, options: FromTarOptions = {}): 
 
 /**
  * Adds the members of a tar stream to `tree` under `options.prefix`, without extracting anything
- * to disk. Streaming: headers are parsed as the bytes arrive. Formats: ustar, GNU (long names
+ * to disk. `input` is the archive as chunks (a Node Readable, a web ReadableStream, an array of
+ * Uint8Array) or as one Uint8Array. Streaming: headers are parsed as the bytes arrive. Formats: ustar, GNU (long names
  * 'L'/'K', sparse 'S', base-256 numbers), PAX (path, linkpath, size, mtime, uid, gid, uname,
  * gname, SCHILY.xattr.*, LIBARCHIVE.xattr.* base64, GNU sparse 1.0 and 0.1, global headers) and v7.
  * Gzip input (magic 1f 8b) is decompressed on the fly; xz/zstd/bzip2 are refused with UNSUPPORTED.
@@ -133,9 +134,9 @@ export async function fromTar(input: ByteChunks, options: FromTarOptions = {}): 
  * directory fails with DUPLICATE_NAME. Parent directories missing from the archive are created
  * with the tree defaults. Hard links become the same node object (one inode, nlink = count).
  */
-export async function addTar(tree: Tree, input: ByteChunks, options: TarOptions = {}): Promise<TarSummary> {
+export async function addTar(tree: Tree, input: ByteChunks | Uint8Array, options: TarOptions = {}): Promise<TarSummary> {
   const what = options.name ?? 'tar archive';
-  const reader = new ByteReader(maybeGunzip(input, what));
+  const reader = new ByteReader(maybeGunzip(input instanceof Uint8Array ? [input] : input, what));
   try {
     return await readArchive(tree, reader, options, what);
   } finally {
