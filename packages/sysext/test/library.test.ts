@@ -1,0 +1,128 @@
+/** The library pieces in process: extension-release, validation, SHA256SUMS, sysupdate, buildSysext. */
+import { describe, expect, it } from 'vitest';
+import { MemorySink, SquashfsImage, Tree, sourceFromBytes } from '@sysext-bakery/squashfs';
+import {
+  SysextError,
+  buildSysext,
+  checkExtensionRelease,
+  formatExtensionRelease,
+  imageFileName,
+  parseExtensionRelease,
+  parseSha256Sums,
+  sysupdateFiles,
+  updateSha256Sums,
+  validateSysextTree,
+} from '@sysext-bakery/sysext';
+
+const H = (c: string) => c.repeat(64);
+
+describe('extension-release', () => {
+  it('writes the bakery fields in the bakery order', () => {
+    expect(formatExtensionRelease({ arch: 'x86-64', reloadManager: true })).toBe('ID=_any\nARCHITECTURE=x86-64\nEXTENSION_RELOAD_MANAGER=1\n');
+    expect(formatExtensionRelease({ os: 'flatcar', arch: 'arm64' })).toBe('ID=flatcar\nSYSEXT_LEVEL=1.0\nARCHITECTURE=arm64\n');
+    expect(formatExtensionRelease({ extra: { SYSEXT_SCOPE: 'system portable', SYSEXT_VERSION_ID: '1.2' } })).toBe('ID=_any\nSYSEXT_SCOPE="system portable"\nSYSEXT_VERSION_ID=1.2\n');
+  });
+
+  it('refuses what systemd would not match', () => {
+    expect(() => formatExtensionRelease({ arch: 'amd64' })).toThrow(/unknown architecture "amd64"/);
+    expect(() => formatExtensionRelease({ extra: { ID: 'x' } })).toThrow(/set by its own option/);
+    expect(() => formatExtensionRelease({ extra: { lower: 'x' } })).toThrow(/invalid extension-release key/);
+  });
+
+  it('parses os-release syntax back', () => {
+    const text = formatExtensionRelease({ os: 'flatcar', arch: 'x86-64', extra: { SYSEXT_SCOPE: 'system "x" $y' } });
+    const fields = parseExtensionRelease(`# comment\n${text}`);
+    expect(fields.get('SYSEXT_SCOPE')).toBe('system "x" $y');
+    expect(checkExtensionRelease(fields).errors).toEqual([]);
+    expect(checkExtensionRelease(new Map([['ID', 'fedora']])).errors[0]).toMatch(/without SYSEXT_LEVEL/);
+    expect(() => parseExtensionRelease('ID="open\n')).toThrow(/unterminated quote/);
+  });
+});
+
+describe('SHA256SUMS', () => {
+  it('adds, replaces by name, keeps the others, sorts, ends in a newline', () => {
+    let t = updateSha256Sums('', { name: 'b.raw', sha256: H('b') });
+    t = updateSha256Sums(t, { name: 'a.raw', sha256: H('a') });
+    t = updateSha256Sums(t, { name: 'b.raw', sha256: H('c') });
+    expect(t).toBe(`${H('a')}  a.raw\n${H('c')}  b.raw\n`);
+    expect(parseSha256Sums(`${H('d')} *x.raw\n`)).toEqual([{ sha256: H('d'), name: 'x.raw' }]);
+  });
+
+  it('refuses what systemd-sysupdate refuses', () => {
+    expect(() => parseSha256Sums(`${H('a')}  a.raw`)).toThrow(/truncated/);
+    expect(() => updateSha256Sums('', { name: '/abs.raw', sha256: H('a') })).toThrow(/cannot be listed/);
+    expect(() => updateSha256Sums('', { name: 'a/../b.raw', sha256: H('a') })).toThrow(/cannot be listed/);
+    expect(() => updateSha256Sums('', { name: 'a.raw', sha256: 'ABC' })).toThrow(/not a lower-case SHA-256/);
+  });
+});
+
+describe('sysupdate', () => {
+  it('writes both confs and their .transfer twins', () => {
+    const files = sysupdateFiles({ name: 'kubernetes', releaseUrl: 'https://x.example/k', minorSeries: 'v1.32' });
+    expect(files.map((f) => f.name)).toEqual(['kubernetes.conf', 'kubernetes-v1.32.conf', 'kubernetes.transfer', 'kubernetes-v1.32.transfer']);
+    expect(files[1]!.content).toContain('Path=https://x.example/k/\nMatchPattern=kubernetes-v1.32.@v-%a.raw\n');
+    expect(files[3]!.content).toBe(files[1]!.content);
+  });
+
+  it('names images as the bakery does', () => {
+    expect(imageFileName('kubernetes', 'v1.32.0', 'x86-64')).toBe('kubernetes-v1.32.0-x86-64.raw');
+    expect(imageFileName('foo')).toBe('foo.raw');
+    expect(() => imageFileName('foo', 'v1 2')).toThrow(/cannot be matched/);
+  });
+});
+
+describe('validateSysextTree', () => {
+  const tree = (paths: Record<string, 'file' | 'dir' | 'link'>) => {
+    const t = new Tree();
+    for (const [p, k] of Object.entries(paths)) {
+      if (k === 'file') t.file(p, 'x');
+      else if (k === 'dir') t.dir(p);
+      else t.symlink(p, 'bin');
+    }
+    return t.root;
+  };
+  it('accepts usr/ and opt/, and a usr/sbin symlink', () => {
+    expect(validateSysextTree(tree({ 'usr/bin/a': 'file', 'opt/x/y': 'file', 'usr/sbin': 'link' }), 'n')).toEqual([]);
+  });
+  it('refuses the rest with typed errors', () => {
+    const code = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        expect(e).toBeInstanceOf(SysextError);
+        return (e as SysextError).code;
+      }
+      return 'none';
+    };
+    expect(code(() => validateSysextTree(tree({ 'var/x': 'file' }), 'n'))).toBe('FORBIDDEN_CONTENT');
+    expect(code(() => validateSysextTree(tree({ usr: 'link' }), 'n'))).toBe('FORBIDDEN_CONTENT');
+    expect(code(() => validateSysextTree(tree({ 'usr/sbin/x': 'file' }), 'n'))).toBe('FORBIDDEN_CONTENT');
+    expect(code(() => validateSysextTree(tree({ 'usr/lib/os-release': 'file' }), 'n'))).toBe('FORBIDDEN_CONTENT');
+    expect(code(() => validateSysextTree(tree({ 'usr/lib/extension-release.d/extension-release.m': 'file' }), 'n'))).toBe('NAME_MISMATCH');
+    expect(code(() => validateSysextTree(tree({ 'usr/lib/extension-release.d/extension-release.n': 'file' }), 'n', { ownRelease: true }))).toBe('FORBIDDEN_CONTENT');
+  });
+});
+
+describe('buildSysext', () => {
+  it('encodes a virtual tree to a sink, root-owned and clamped, without touching the input', async () => {
+    const t = new Tree();
+    t.file('usr/bin/app', '#!/bin/sh\n', { mode: 0o755, uid: 1000, gid: 1000, mtime: 2_000_000_000 });
+    const sink = new MemorySink();
+    const result = await buildSysext({ name: 'app', arch: 'arm64', files: t, output: sink, epoch: 1_000_000_000 });
+    expect(result.extensionRelease).toBe('ID=_any\nARCHITECTURE=arm64\n');
+    expect(t.get('usr/lib')).toBeUndefined();
+    const image = await SquashfsImage.open(sourceFromBytes(sink.bytes()));
+    const st = await image.stat('usr/bin/app');
+    expect([st.uid, st.gid, st.mtime, st.mode]).toEqual([0, 0, 1_000_000_000, 0o755]);
+    expect(image.superblock.mkfsTime).toBe(1_000_000_000);
+    expect(new TextDecoder().decode(await image.readFile('usr/lib/extension-release.d/extension-release.app'))).toBe('ID=_any\nARCHITECTURE=arm64\n');
+    expect((await image.stat('usr/lib/extension-release.d')).mtime).toBe(1_000_000_000);
+  });
+
+  it('refuses bad names and options', async () => {
+    const files = new Tree();
+    await expect(buildSysext({ name: 'a/b', files, output: new MemorySink() })).rejects.toThrow(/invalid extension name/);
+    await expect(buildSysext({ name: 'a.raw', files, output: new MemorySink() })).rejects.toThrow(/must not end in ".raw"/);
+    await expect(buildSysext({ name: 'a', files, output: new MemorySink(), epoch: -1 })).rejects.toThrow(/epoch/);
+  });
+});
