@@ -5,7 +5,7 @@ import { chmodSync, lchownSync, linkSync, lutimesSync, mkdirSync, mkdtempSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { MemorySink, writeImage, type Codec, type DirNode, type FsNode, type WriteOptions, type WriteResult } from '@sysext-bakery/squashfs';
+import { MemorySink, Tree, contentFromFactory, writeImage, type Codec, type DirNode, type FsNode, type WriteOptions, type WriteResult } from '@sysext-bakery/squashfs';
 
 export interface RunResult {
   status: number | null;
@@ -76,10 +76,7 @@ export async function materialize(root: DirNode, dir: string, options: { owners?
   const meta = (path: string, node: FsNode): void => {
     if (options.owners) lchownSync(path, node.meta.uid, node.meta.gid);
     if (node.kind !== 'symlink') chmodSync(path, node.meta.mode);
-    for (const [name, value] of node.meta.xattrs) {
-      const r = run('setfattr', ['-h', '-n', name, '-v', `0x${Buffer.from(value).toString('hex') || '00'}`, path]);
-      if (r.status !== 0) throw new Error(`setfattr ${name} on ${path}: ${r.stderr}`);
-    }
+    for (const [name, value] of node.meta.xattrs) setXattr(path, name, value);
   };
   const walk = async (d: DirNode, path: string): Promise<void> => {
     for (const [name, node] of d.entries) {
@@ -160,4 +157,132 @@ export function diffTrees(a: string, b: string): string {
     .join('\n');
 }
 
+/** Sets an xattr without following symlinks (python3's os.setxattr; setfattr is not installed everywhere). */
+export function setXattr(path: string, name: string, value: Uint8Array): void {
+  const r = run('python3', ['-c', 'import os,sys; os.setxattr(sys.argv[1], sys.argv[2], bytes.fromhex(sys.argv[3]), follow_symlinks=False)', path, name, Buffer.from(value).toString('hex')]);
+  if (r.status !== 0) throw new Error(`setxattr ${name} on ${path}: ${r.stderr}`);
+}
+
+/** All xattrs of `path` (not following symlinks), names sorted, values hex. */
+export function getXattrs(path: string): Record<string, string> {
+  const r = run('python3', [
+    '-c',
+    'import os,sys,json; p=sys.argv[1]; print(json.dumps({n: os.getxattr(p, n, follow_symlinks=False).hex() for n in sorted(os.listxattr(p, follow_symlinks=False))}))',
+    path,
+  ]);
+  if (r.status !== 0) throw new Error(`getxattr ${path}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Record<string, string>;
+}
+
 export const hasTool = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+
+export const BS = 4096;
+
+export function pattern(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    // compressible but not trivial: a short alphabet driven by an LCG
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    out[i] = 97 + ((x >>> 16) % 7);
+  }
+  return out;
+}
+
+export function random(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/** A tree that exercises every inode type and the data paths (block size 4 KiB). */
+export function kitchenSink(owners: boolean): Tree {
+  const t = new Tree({ defaults: { mtime: 1_700_000_000 } });
+  const id = (u: number, g: number) => (owners ? { uid: u, gid: g } : {});
+  t.file('empty', '');
+  t.file('one', 'x');
+  t.file('block', pattern(BS, 1));
+  t.file('block-1', pattern(BS - 1, 2));
+  t.file('block+1', pattern(BS + 1, 3), { mtime: 1_600_000_000 });
+  t.file('multi', pattern(5 * BS + 123, 4), { mode: 0o755, ...id(1000, 100) });
+  t.file('random', random(3 * BS + 7, 5), id(1001, 1001));
+  const sparse = new Uint8Array(6 * BS + 10);
+  sparse.set(pattern(100, 6), 2 * BS + 5);
+  t.file('sparse', sparse);
+  // Streamed content in odd chunk sizes.
+  const streamed = pattern(3 * BS + 999, 7);
+  t.file(
+    'streamed',
+    contentFromFactory(function* () {
+      for (let i = 0; i < streamed.length; i += 1000) yield streamed.subarray(i, i + 1000);
+    }, streamed.length),
+  );
+  t.file('dir1/dup-of-multi', pattern(5 * BS + 123, 4));
+  t.file('dir1/dup-of-one', 'x');
+  t.file('dir1/nested/deeper/leaf', 'leaf\n', { mode: 0o4755 });
+  t.dir('dir1/emptydir', { mode: 0o700, ...id(0, 5) });
+  t.link('dir1/hard-to-multi', 'multi');
+  t.link('hard2', 'multi');
+  t.symlink('sym', 'dir1/nested/deeper/leaf');
+  t.symlink('dir1/long-symlink', 'a/'.repeat(2047) + 'b');
+  t.device('dev/blk', 'block', 259, 300000, id(6, 6));
+  t.device('dev/chr', 'char', 4095, 255);
+  t.fifo('dev/fifo', { mode: 0o600 });
+  t.socket('dev/sock');
+  // Unicode names: UTF-16 order differs from UTF-8 byte order for these.
+  t.file('unicode/\uFF21-fullwidth', 'fw');
+  t.file('unicode/\u{1F600}-emoji', 'emoji');
+  t.file('unicode/é', 'e-acute');
+  t.file('unicode/Z', 'Z');
+  t.file('unicode/日本語', 'nihongo');
+  return t;
+}
+
+
+/**
+ * Whether `mount -o loop -t squashfs` works here (probed once with a mksquashfs image), and why not.
+ * Tests use it.skipIf(!mountProbe.ok) and warn loudly with the reason.
+ */
+export const mountProbe: { ok: boolean; reason: string } = (() => {
+  const t = makeTempDir('probe');
+  try {
+    const src = join(t.dir, 'src');
+    mkdirSync(src);
+    const img = join(t.dir, 'p.sqfs');
+    const m = run('mksquashfs', [src, img, '-noappend', '-quiet', '-no-progress']);
+    if (m.status !== 0) return { ok: false, reason: `mksquashfs failed: ${m.stderr}` };
+    const mnt = join(t.dir, 'mnt');
+    mkdirSync(mnt);
+    const r = run('mount', ['-o', 'loop,ro', '-t', 'squashfs', img, mnt]);
+    if (r.status !== 0) return { ok: false, reason: `mount -o loop failed: ${(r.stderr || r.stdout).trim()}` };
+    run('umount', [mnt]);
+    return { ok: true, reason: '' };
+  } catch (e) {
+    return { ok: false, reason: String(e) };
+  } finally {
+    t.cleanup();
+  }
+})();
+
+/** Mounts `image` read-only at a fresh directory under `base`, runs `fn`, unmounts. */
+export async function withMount<T>(image: string, base: string, fn: (dir: string) => Promise<T> | T): Promise<T> {
+  const mnt = mkdtempSync(join(base, 'mnt-'));
+  const r = run('mount', ['-o', 'loop,ro', '-t', 'squashfs', image, mnt]);
+  if (r.status !== 0) throw new Error(`mount ${image} failed: ${r.stderr}`);
+  try {
+    return await fn(mnt);
+  } finally {
+    const u = run('umount', [mnt]);
+    if (u.status !== 0) run('umount', ['-l', mnt]);
+  }
+}
+
+export function warnSkip(what: string): void {
+  if (!mountProbe.ok) console.warn(`SKIPPED ${what}: kernel mount unavailable here (${mountProbe.reason})`);
+}

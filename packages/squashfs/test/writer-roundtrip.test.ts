@@ -7,75 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tree, contentFromFactory, squashfsFormat, type WriteOptions } from '@sysext-bakery/squashfs';
 import { nodeCodecs } from '@sysext-bakery/squashfs/node';
-import { diffTrees, hasTool, makeTempDir, materialize, nodeHasher, normalizedListing, run, sqfsdiff, writeToFile } from './writer-helpers.js';
-
-const BS = 4096;
-
-function pattern(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    // compressible but not trivial: a short alphabet driven by an LCG
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    out[i] = 97 + ((x >>> 16) % 7);
-  }
-  return out;
-}
-
-function random(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
-/** A tree that exercises every inode type and the data paths (block size 4 KiB). */
-function kitchenSink(owners: boolean): Tree {
-  const t = new Tree({ defaults: { mtime: 1_700_000_000 } });
-  const id = (u: number, g: number) => (owners ? { uid: u, gid: g } : {});
-  t.file('empty', '');
-  t.file('one', 'x');
-  t.file('block', pattern(BS, 1));
-  t.file('block-1', pattern(BS - 1, 2));
-  t.file('block+1', pattern(BS + 1, 3), { mtime: 1_600_000_000 });
-  t.file('multi', pattern(5 * BS + 123, 4), { mode: 0o755, ...id(1000, 100) });
-  t.file('random', random(3 * BS + 7, 5), id(1001, 1001));
-  const sparse = new Uint8Array(6 * BS + 10);
-  sparse.set(pattern(100, 6), 2 * BS + 5);
-  t.file('sparse', sparse);
-  // Streamed content in odd chunk sizes.
-  const streamed = pattern(3 * BS + 999, 7);
-  t.file(
-    'streamed',
-    contentFromFactory(function* () {
-      for (let i = 0; i < streamed.length; i += 1000) yield streamed.subarray(i, i + 1000);
-    }, streamed.length),
-  );
-  t.file('dir1/dup-of-multi', pattern(5 * BS + 123, 4));
-  t.file('dir1/dup-of-one', 'x');
-  t.file('dir1/nested/deeper/leaf', 'leaf\n', { mode: 0o4755 });
-  t.dir('dir1/emptydir', { mode: 0o700, ...id(0, 5) });
-  t.link('dir1/hard-to-multi', 'multi');
-  t.link('hard2', 'multi');
-  t.symlink('sym', 'dir1/nested/deeper/leaf');
-  t.symlink('dir1/long-symlink', 'a/'.repeat(2047) + 'b');
-  t.device('dev/blk', 'block', 259, 300000, id(6, 6));
-  t.device('dev/chr', 'char', 4095, 255);
-  t.fifo('dev/fifo', { mode: 0o600 });
-  t.socket('dev/sock');
-  // Unicode names: UTF-16 order differs from UTF-8 byte order for these.
-  t.file('unicode/\uFF21-fullwidth', 'fw');
-  t.file('unicode/\u{1F600}-emoji', 'emoji');
-  t.file('unicode/é', 'e-acute');
-  t.file('unicode/Z', 'Z');
-  t.file('unicode/日本語', 'nihongo');
-  return t;
-}
+import { BS, diffTrees, hasTool, kitchenSink, pattern, makeTempDir, materialize, nodeHasher, normalizedListing, run, sqfsdiff, writeToFile } from './writer-helpers.js';
 
 describe('writer round trip through external tools', () => {
   let tmp: ReturnType<typeof makeTempDir>;

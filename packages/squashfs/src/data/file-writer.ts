@@ -41,6 +41,10 @@ interface Pending {
 }
 
 const noop = (): void => {};
+/** Tags of the dedup hash encoding: each full block is tagged zero/data, the tail is tagged. */
+const TAG_ZERO = new Uint8Array([0]);
+const TAG_DATA = new Uint8Array([1]);
+const TAG_TAIL = new Uint8Array([2]);
 
 export function abortError(signal: AbortSignal): SquashfsError {
   return new SquashfsError('ABORTED', 'writing the image was aborted', { cause: signal.reason });
@@ -98,8 +102,13 @@ export class FileWriter {
 
     const emit = async (block: Uint8Array): Promise<void> => {
       if (isAllZero(block)) {
+        // A sparse block is hashed as a tag only: the encoding stays injective for a given
+        // size (all blocks but the tail are full), and huge sparse files hash in no time.
+        hasher?.update(TAG_ZERO);
         queue.push({ block, compressed: null });
       } else {
+        hasher?.update(TAG_DATA);
+        hasher?.update(block);
         const compressed = codec.compress(block);
         compressed.catch(noop);
         queue.push({ block, compressed });
@@ -141,7 +150,6 @@ export class FileWriter {
         if (declared !== undefined && total > declared) {
           throw new SquashfsError('SIZE_MISMATCH', `${path}: the source gave more than the declared ${declared} bytes (did the file grow while being read?)`, { path });
         }
-        hasher?.update(chunk);
         let off = 0;
         while (off < chunk.length) {
           if (fill === 0 && chunk.length - off >= blockSize) {
@@ -179,8 +187,13 @@ export class FileWriter {
     }
 
     // Decide dedup before anything goes into a fragment, so nothing needs undoing.
+    const tail = fill > 0 ? partial!.subarray(0, fill) : null;
     let key: string | undefined;
     if (hasher !== null) {
+      if (tail !== null) {
+        hasher.update(TAG_TAIL);
+        hasher.update(tail);
+      }
       key = DedupIndex.key(hasher.digest(), total);
       const earlier = this.dedup.get(key);
       if (earlier !== undefined) {
@@ -191,7 +204,6 @@ export class FileWriter {
       }
     }
 
-    const tail = fill > 0 ? partial!.subarray(0, fill) : null;
     const packer = this.o.packer;
     const tailInFragment = tail !== null && packer !== null && (blocks.length + queue.length === 0 || this.o.tailEnds);
     if (tail !== null && !tailInFragment) await emit(tail);
