@@ -1,5 +1,5 @@
 /**
- * Node codecs: node:zlib deflate / zstd (Node >= 22.15) and the zstd-codec worker pool (older Node,
+ * Node codecs: node:zlib deflate / zstd (Node >= 22.15) and the WASM zstd worker pool (older Node,
  * or forced). Framing the kernel needs, parallel results in order and identical to serial ones,
  * bounded decompression, and that neither closed nor idle codecs keep a process alive.
  */
@@ -101,7 +101,7 @@ describe('gzip via node:zlib', () => {
   });
 });
 
-describe('zstd in worker threads (zstd-codec WASM)', () => {
+describe('zstd in worker threads (WASM)', () => {
   beforeAll(() => ready());
 
   it('compresses many blocks in parallel: one kernel-ready frame each, in order, identical to serial', async () => {
@@ -118,13 +118,10 @@ describe('zstd in worker threads (zstd-codec WASM)', () => {
     }
   });
 
-  it('returns null for incompressible blocks, refuses 1 MiB at level >= 10, rejects after close()', async () => {
-    const codec = nodeCodecs.createCodec('zstd', { zstdBackend: 'workers', level: 19 });
+  it('returns null for incompressible blocks, compresses 1 MiB blocks at level 15, rejects after close()', async () => {
+    const codec = nodeCodecs.createCodec('zstd', { zstdBackend: 'workers', level: 15 });
     expect(await codec.compress(noise(64 * 1024))).toBeNull();
-    await expect(codec.compress(sample(1 << 20))).rejects.toMatchObject({ code: 'UNSUPPORTED' });
-    const mib = nodeCodecs.createCodec('zstd', { zstdBackend: 'workers', level: 9 });
-    expectKernelFrame((await mib.compress(sample(1 << 20, 4)))!, sample(1 << 20, 4));
-    await mib.close();
+    expectKernelFrame((await codec.compress(sample(1 << 20, 4)))!, sample(1 << 20, 4));
     await codec.close();
     await expect(codec.compress(sample(4096))).rejects.toBeInstanceOf(SquashfsError);
   });

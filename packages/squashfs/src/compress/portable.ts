@@ -1,5 +1,5 @@
 /**
- * Portable codecs (no node:* imports): gzip through fflate, zstd through zstd-codec's WASM build,
+ * Portable codecs (no node:* imports): gzip through fflate, zstd through @bokuweb/zstd-wasm,
  * decompression through fflate and fzstd. They work anywhere (Node, browsers, Deno, Bun) but run on
  * the calling thread; the Node entry point (`./node`) has parallel ones.
  *

@@ -8,7 +8,7 @@
  * - zstd: node:zlib `zstdCompress` where present (Node >= 22.15 / 23.8), with the level, the
  *   content-size flag and `pledgedSrcSize` set, so that each block is one frame whose header carries
  *   the content size and whose window is no larger than the block (format notes §2.10). Older Node:
- *   a worker_threads pool running zstd-codec's WASM build (one worker per core by default).
+ *   a worker_threads pool running zstd in WASM (@bokuweb/zstd-wasm; one worker per core by default).
  * - decompression: node:zlib `inflateSync` / `zstdDecompressSync` with `maxOutputLength`; zstd on
  *   older Node falls back to the portable decoder (fzstd).
  *
@@ -21,7 +21,7 @@ import { COMPRESSION_ID, type Codec, type CodecOptions, type CodecProvider, type
 import { compressorOptions, resolveLevel } from '../compress/levels.js';
 import { gzipDecompressor as portableGzip, zstdDecompressor as portableZstd } from '../compress/portable.js';
 import { checkZstdFrames } from '../compress/unzstd.js';
-import { WASM_ZSTD_HIGH_LEVEL_MAX_BLOCK, loadZstdWasm, zstdCompressWasmSync, zstdWasmLoaded } from '../compress/zstd-wasm.js';
+import { loadZstdWasm, zstdCompressWasmSync, zstdWasmLoaded } from '../compress/zstd-wasm.js';
 import { SquashfsError } from '../errors.js';
 import { ZstdWorkerPool } from './zstd-pool.js';
 
@@ -54,7 +54,7 @@ export function hasNativeZstd(): boolean {
 export interface NodeCodecOptions extends CodecOptions {
   /**
    * zstd implementation: 'native' (node:zlib, the default where available) or 'workers'
-   * (zstd-codec WASM in worker threads, the default elsewhere).
+   * (zstd WASM in worker threads, the default elsewhere).
    */
   zstdBackend?: 'native' | 'workers';
 }
@@ -124,17 +124,6 @@ function createNativeZstd(api: NativeZstd, level: number): Codec {
   };
 }
 
-function checkWasmBlock(block: Uint8Array, level: number): void {
-  if (block.length > WASM_ZSTD_HIGH_LEVEL_MAX_BLOCK && level >= 10) {
-    throw new SquashfsError(
-      'UNSUPPORTED',
-      `zstd on Node ${process.versions.node} runs zstd-codec's WASM build (16 MiB heap), which cannot compress ` +
-        `a ${block.length}-byte block at level ${level}: use a block size of at most 512 KiB, a level up to 9, ` +
-        'or Node >= 22.15 (native zstd)',
-    );
-  }
-}
-
 function createWorkerZstd(level: number, concurrency: number): Codec {
   const pool = new ZstdWorkerPool(concurrency);
   return {
@@ -144,7 +133,6 @@ function createWorkerZstd(level: number, concurrency: number): Codec {
     options: compressorOptions('zstd', level),
     async compress(block) {
       if (block.length === 0) return null;
-      checkWasmBlock(block, level);
       return smaller(await pool.compress(block, level), block);
     },
     /** Runs on the calling thread; needs `await ready()` (or a first compress() of a portable codec). */

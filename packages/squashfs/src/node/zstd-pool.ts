@@ -1,5 +1,5 @@
 /**
- * A pool of worker threads compressing zstd blocks with zstd-codec's WASM build, for Node versions
+ * A pool of worker threads compressing zstd blocks in WASM (@bokuweb/zstd-wasm), for Node versions
  * without native zstd in node:zlib (Node < 22.15 / 23.8). Jobs go to the worker with the fewest
  * jobs in flight; each result is matched to its job by id, so every `compress()` promise resolves
  * with its own block whatever order the workers finish in. Workers start on first use, are
@@ -63,8 +63,8 @@ export class ZstdWorkerPool {
   }
 
   private spawn(): PoolWorker {
-    const bindingPath = createRequire(import.meta.url).resolve('zstd-codec/lib/zstd-codec-binding-wasm.js');
-    const worker = new Worker(ZSTD_WORKER_SOURCE, { eval: true, workerData: { bindingPath } });
+    const modulePath = createRequire(import.meta.url).resolve('@bokuweb/zstd-wasm');
+    const worker = new Worker(ZSTD_WORKER_SOURCE, { eval: true, workerData: { modulePath } });
     worker.unref();
     const slot: PoolWorker = { worker, jobs: new Map() };
     worker.on('message', (reply: WorkerReply) => {

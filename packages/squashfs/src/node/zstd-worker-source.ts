@@ -1,44 +1,32 @@
 /**
  * Source of the zstd worker thread (CommonJS, run with `eval: true` so that it works both from the
- * TypeScript sources and from dist/ without a separate build step). It loads zstd-codec's WASM
- * build from `workerData.bindingPath` and answers `{ id, level, block }` with `{ id, out }` or
- * `{ id, error }`. Output is one zstd frame with the content size (one-shot ZSTD_compress).
+ * TypeScript sources and from dist/ without a separate build step). It loads @bokuweb/zstd-wasm from
+ * `workerData.modulePath` and answers `{ id, level, block }` with `{ id, out }` or `{ id, error }`.
+ * Output is one zstd frame with the content size (one-shot ZSTD_compress).
  */
 export const ZSTD_WORKER_SOURCE = `
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
-const factory = require(workerData.bindingPath);
+const zstd = require(workerData.modulePath);
 const queue = [];
-let ready = null;
-const mod = { print() {}, printErr() {} };
-mod.onRuntimeInitialized = () => {
-  ready = { codec: new mod.ZstdCodec() };
-  for (const msg of queue.splice(0)) handle(msg);
-};
-mod.onAbort = (what) => {
-  parentPort.postMessage({ id: -1, error: 'zstd WASM aborted: ' + String(what) });
-};
+let ready = false;
 function handle(msg) {
-  const src = new mod.VectorU8();
-  const dst = new mod.VectorU8();
   try {
-    mod.cloneToVector(src, msg.block);
-    dst.resize(ready.codec.compressBound(msg.block.length), 0);
-    const size = ready.codec.compress(dst, src, msg.level);
-    if (size < 0) throw new Error('ZSTD_compress failed (' + size + ')');
-    dst.resize(size, 0);
-    const out = mod.cloneAsTypedArray(dst);
+    const out = zstd.compress(msg.block, msg.level);
     parentPort.postMessage({ id: msg.id, out }, [out.buffer]);
   } catch (error) {
     parentPort.postMessage({ id: msg.id, error: String(error) });
-  } finally {
-    src.delete();
-    dst.delete();
   }
 }
 parentPort.on('message', (msg) => {
-  if (ready === null) queue.push(msg);
-  else handle(msg);
+  if (ready) handle(msg);
+  else queue.push(msg);
 });
-factory(mod);
+zstd.init().then(
+  () => {
+    ready = true;
+    for (const msg of queue.splice(0)) handle(msg);
+  },
+  (error) => parentPort.postMessage({ id: -1, error: 'cannot load the zstd WASM module: ' + String(error) }),
+);
 `;
