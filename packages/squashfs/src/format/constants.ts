@@ -25,8 +25,12 @@ export const SQUASHFS_INVALID_FRAG = 0xffff_ffff;
 export const SQUASHFS_INVALID_XATTR = 0xffff_ffff;
 /** Superblock table start meaning "no table" (u64 all ones). */
 export const SQUASHFS_INVALID_BLK = 0xffff_ffff_ffff_ffffn;
-/** Distinct uid/gid values an image can hold (u16 index). */
-export const SQUASHFS_MAX_IDS = 65536;
+/**
+ * Distinct uid/gid values an image can hold. Inodes index them with a u16 (65536 slots), but the
+ * superblock count `no_ids` is a u16 too, so 65536 ids would be written as 0 (which the kernel
+ * rejects): 65535 is the real limit.
+ */
+export const SQUASHFS_MAX_IDS = 65535;
 
 /** Inode types. */
 export const SQUASHFS_DIR_TYPE = 1;

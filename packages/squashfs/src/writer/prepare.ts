@@ -114,7 +114,7 @@ export function prepareTree(root: DirNode, o: PrepareOptions): PreparedTree {
   const useId = (id: number, path: string): void => {
     if (idIndex.has(id)) return;
     if (ids.length >= SQUASHFS_MAX_IDS) {
-      throw new SquashfsError('TOO_MANY_IDS', `more than ${SQUASHFS_MAX_IDS} distinct uid/gid values (at ${JSON.stringify(path)}); SquashFS stores a 16-bit id index`, { path });
+      throw new SquashfsError('TOO_MANY_IDS', `more than ${SQUASHFS_MAX_IDS} distinct uid/gid values (at ${JSON.stringify(path)}); the superblock id count is 16-bit`, { path });
     }
     idIndex.set(id, ids.length);
     ids.push(id);
