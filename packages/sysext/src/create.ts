@@ -119,6 +119,7 @@ export interface CreateFromRecipeOptions extends Omit<CreateSysextOptions, 'file
 
 /** `bakery create <recipe> <version> <arch>`: runs the recipe, then {@link createSysext}. */
 export async function createFromRecipe(options: CreateFromRecipeOptions): Promise<CreateSysextResult & { version: string }> {
+  const started = Date.now();
   const { recipe } = options;
   if (!recipe.architectures.includes(options.arch)) {
     throw new SysextError('INVALID_ARGUMENT', `recipe ${recipe.name} builds for ${recipe.architectures.join(', ')}, not ${JSON.stringify(options.arch)}`);
@@ -142,5 +143,5 @@ export async function createFromRecipe(options: CreateFromRecipeOptions): Promis
     reloadManager: built.reloadManager,
     ...(built.minorSeries === undefined ? {} : { minorSeries: built.minorSeries }),
   });
-  return { ...result, version: built.version };
+  return { ...result, version: built.version, seconds: (Date.now() - started) / 1000 };
 }
