@@ -28,6 +28,13 @@ export function validateImageName(name: string): void {
   }
 }
 
+const ARCH_ALIASES: Readonly<Record<string, string>> = { x86_64: 'x86-64', amd64: 'x86-64', x64: 'x86-64', aarch64: 'arm64' };
+
+/** The systemd name of an architecture given as `uname -m`, Go/Kubernetes or Node names (`amd64` → `x86-64`). */
+export function normalizeArchitecture(arch: string): string {
+  return Object.hasOwn(ARCH_ALIASES, arch) ? ARCH_ALIASES[arch]! : arch;
+}
+
 export function validateArchitecture(arch: string): void {
   if (!(SYSTEMD_ARCHITECTURES as readonly string[]).includes(arch)) {
     throw new SysextError('INVALID_ARGUMENT', `unknown architecture ${JSON.stringify(arch)}: systemd names are ${SYSTEMD_ARCHITECTURES.join(', ')}`);

@@ -13,6 +13,7 @@ export {
   checkExtensionRelease,
   validateImageName,
   validateArchitecture,
+  normalizeArchitecture,
   type ExtensionReleaseOptions,
   type ExtensionReleaseCheck,
 } from './extension-release.js';

@@ -169,6 +169,15 @@ describe('bakery create kubernetes', () => {
     expect(Buffer.compare(await readFile(join(out2, IMAGE)), await readFile(join(out, IMAGE)))).toBe(0);
   });
 
+  it('"latest" is the newest stable release of the mirror, and amd64 means x86-64', async () => {
+    const out5 = join(work, 'out5');
+    await writeFile(join(work, 'mirror/k8s/release/latest.txt'), 'v1.99.0-rc.1'); // a pre-release must not be picked
+    const r = await runBakery([...baseArgs(out5, join(work, 'cache')).map((a) => (a === K8S ? 'latest' : a === 'x86-64' ? 'amd64' : a))]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(await readdir(out5)).toContain(IMAGE);
+  });
+
   it('builds offline from the cache when the mirror is unreachable', async () => {
     const out3 = join(work, 'out3');
     const r = await runBakery([...baseArgs(out3, join(work, 'cache')).map((a) => a.replace(server.url, 'http://127.0.0.1:9')), '--offline']);

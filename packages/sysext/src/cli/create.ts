@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { createFromRecipe, createSysext, type CreateSysextResult } from '../create.js';
 import { SysextError } from '../errors.js';
+import { normalizeArchitecture } from '../extension-release.js';
 import { RECIPES, findRecipe } from '../recipes/index.js';
 import type { RecipeOptionValues } from '../recipes/recipe.js';
 import { parse, parseBool, parseCompression, parseInteger, formatSize, type CliIo, type Options } from './args.js';
@@ -92,7 +93,8 @@ export async function runCreate(args: string[], io: CliIo): Promise<number> {
   const str = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   if (posArch !== undefined && str('arch') !== undefined && posArch !== str('arch')) throw new SysextError('USAGE', `arch given twice: ${posArch} and --arch ${str('arch')}`);
   if (posVersion !== undefined && str('version') !== undefined) throw new SysextError('USAGE', 'version given twice (positional and --version)');
-  const arch = posArch ?? str('arch');
+  const givenArch = posArch ?? str('arch');
+  const arch = givenArch === undefined ? undefined : normalizeArchitecture(givenArch);
   const version = posVersion ?? str('version');
   const outputDir = resolve(io.cwd, str('output-dir') ?? '.');
   const compression = parseCompression(str('compression'), false);

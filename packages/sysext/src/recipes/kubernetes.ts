@@ -92,7 +92,9 @@ export const kubernetesRecipe: Recipe = {
     const kArch = toKubernetesArch(options.arch);
     const base = common(values);
     options.onProgress?.({ phase: 'resolve', label: `kubernetes ${options.version}` });
-    const version = await resolveKubernetesVersion(options.version, { ...base, arch: kArch });
+    // As in the bakery, "latest" is the newest stable release (never a pre-release).
+    const spec = options.version.trim().toLowerCase() === 'latest' ? 'stable' : options.version;
+    const version = await resolveKubernetesVersion(spec, { ...base, arch: kArch });
     const lockPath = str(values, 'lock');
     const writeLockPath = str(values, 'write-lock');
     const lock = lockPath === undefined ? undefined : await readLockFile(lockPath);
