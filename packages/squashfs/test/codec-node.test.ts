@@ -126,6 +126,23 @@ describe('zstd in worker threads (WASM)', () => {
     await expect(codec.compress(sample(4096))).rejects.toBeInstanceOf(SquashfsError);
   });
 
+  it('takes blocks that are views into larger buffers (Buffer and Uint8Array) and leaves them intact', async () => {
+    const codec = nodeCodecs.createCodec('zstd', { zstdBackend: 'workers' });
+    const big = Buffer.from(sample(512 * 1024, 8));
+    const views = [big.subarray(4096, 4096 + 65536), new Uint8Array(big.buffer, big.byteOffset + 200_000, 70_000)];
+    try {
+      for (const view of views) {
+        const expected = new Uint8Array(view);
+        const out = (await codec.compress(view))!;
+        expect(big.buffer.byteLength).toBeGreaterThan(0); // not detached
+        expectBytes(view, expected);
+        expectKernelFrame(out, expected);
+      }
+    } finally {
+      await codec.close();
+    }
+  });
+
   it.skipIf(!hasZstdCli)('frames decode with the zstd CLI', async () => {
     const codec = nodeCodecs.createCodec('zstd', { zstdBackend: 'workers' });
     const block = blocks[0]!;

@@ -43,8 +43,10 @@ export class ZstdWorkerPool {
     return new Promise<Uint8Array>((resolve, reject) => {
       slot.jobs.set(id, { resolve, reject });
       if (slot.jobs.size === 1) slot.worker.ref();
-      // Copied (not transferred): the caller keeps its block.
-      slot.worker.postMessage({ id, level, block });
+      // postMessage would clone the whole ArrayBuffer behind a view (e.g. a 128 KiB block of a
+      // 100 MiB file buffer): copy exactly the block, and hand that copy over without a second copy.
+      const copy = new Uint8Array(block); // a copy even for a Buffer (whose slice() is a view)
+      slot.worker.postMessage({ id, level, block: copy }, [copy.buffer]);
     });
   }
 
