@@ -8,7 +8,6 @@ import {
   arbTree,
   availableOracles,
   checkImage,
-  describeTree,
   formatReport,
   materializeTree,
   mksquashfsReference,
@@ -46,5 +45,40 @@ describe('checkImage on mksquashfs images of materialized trees (self-test of th
       }),
       { numRuns: RUNS },
     );
+  });
+});
+
+describe('checkImage catches a wrong image (negative self-test)', () => {
+  it('reports a changed mtime, mode and missing entry from every available oracle', async () => {
+    const tree = new Tree({ root: { mtime: 1_000_000 } });
+    tree.file('etc/os-release', 'ID=flatcar\n', { mode: 0o644, mtime: 1_700_000_000 });
+    tree.file('usr/bin/tool', new Uint8Array(10_000).fill(7), { mode: 0o755, mtime: 1_700_000_001 });
+    tree.symlink('usr/bin/alias', 'tool', { mtime: 1_700_000_002 });
+    tree.dir('usr', { mtime: 5 });
+    tree.dir('usr/bin', { mtime: 6 });
+    tree.dir('etc', { mtime: 7 });
+    const dir = join(work, 'neg');
+    const img = join(work, 'neg.sqfs');
+    await materializeTree(tree, dir);
+    await mksquashfsReference(dir, img);
+    const good = await checkImage(img, tree);
+    expect(formatReport({ ...good, unavailable: [] })).toBe('');
+
+    // Mutate the expectation after the image was built: every oracle that ran must notice.
+    tree.get('usr/bin/tool')!.meta.mtime += 60;
+    tree.get('etc/os-release')!.meta.mode = 0o600;
+    tree.file('etc/missing', 'x', { mtime: 1_700_000_000 });
+    const bad = await checkImage(img, tree);
+    for (const result of bad.results) {
+      if (result.status === 'unavailable') {
+        console.warn(`[oracle-selftest] ORACLE ${result.oracle} UNAVAILABLE, negative check skipped: ${result.reason}`);
+        continue;
+      }
+      const text = result.differences.map((d) => `${d.path ?? ''}: ${d.message}`).join('\n');
+      expect(result.status, `${result.oracle} should fail`).toBe('fail');
+      expect(text, result.oracle).toMatch(/usr\/bin\/tool/);
+      expect(text, result.oracle).toMatch(/etc\/missing/);
+      if (result.oracle !== 'sqfsdiff') expect(text, result.oracle).toMatch(/etc\/os-release/);
+    }
   });
 });

@@ -201,7 +201,8 @@ function buildTree(draft: TreeDraft, options: Required<Omit<ArbTreeOptions, 'kin
         break;
       }
       case 'symlink':
-        add(path, { kind: 'symlink', meta: toMeta('symlink', e.meta, draft.pool), target: e.target });
+        // Linux symlinks are always 0777 (lstat, mksquashfs and tar all say so); other modes cannot be materialized.
+        add(path, { kind: 'symlink', meta: { ...toMeta('symlink', e.meta, draft.pool), mode: 0o777 }, target: e.target });
         if (canLink.has('symlink')) linkable.push(path);
         break;
       case 'blockdev':

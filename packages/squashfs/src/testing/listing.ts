@@ -107,7 +107,8 @@ export function parsePseudoFile(text: string): PseudoEntry[] {
     const fields = rest.split(' ');
     const type = fields[0]!;
     if (type === 'L') {
-      const target = rest.slice(2);
+      // The link target is escaped like a path.
+      const target = readEscaped(rest.slice(2)).value;
       out.push({ path, type, target: target.replace(/^\/+/, '') });
       continue;
     }

@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
-import { chmod, lchown, link, lutimes, mkdir, open, rename, symlink, utimes } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { chmod, lchown, link, lutimes, mkdir, open, rm, symlink, utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Tree, walkTree } from '../tree/tree.js';
 import type { DirNode, FileContent, FsNode } from '../tree/node.js';
 import { describeRun, run, which } from './exec.js';
@@ -45,9 +46,15 @@ async function writeContent(content: FileContent, path: string): Promise<void> {
   }
 }
 
-/** A UNIX socket file that stays after the listener is gone (Node unlinks its own path on close). */
-async function makeSocket(path: string): Promise<void> {
-  const temp = join(dirname(path), `.sock-${process.pid}-${Math.random().toString(36).slice(2)}`);
+/**
+ * A UNIX socket file that stays after the listener is gone (Node unlinks its own path on close).
+ * The socket is bound at a short temporary name in `bindDir` (sun_path holds only 108 bytes) and
+ * hard-linked to `path`, which keeps the socket inode when the temporary name goes away.
+ */
+async function makeSocket(path: string, bindDir: string): Promise<void> {
+  let dir = bindDir;
+  if (Buffer.byteLength(dir) > 80) dir = tmpdir();
+  const temp = join(dir, `.s${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -57,12 +64,7 @@ async function makeSocket(path: string): Promise<void> {
     await link(temp, path);
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-  // Node removed `temp`; the hard link at `path` keeps the socket inode.
-  try {
-    await rename(temp, path);
-  } catch {
-    // already gone: expected
+    await rm(temp, { force: true });
   }
 }
 
@@ -122,7 +124,7 @@ export async function materializeTree(tree: Tree | DirNode, dir: string, options
         break;
       }
       case 'socket':
-        await makeSocket(path);
+        await makeSocket(path, dir);
         break;
     }
     firstPath.set(node, path);
