@@ -7,7 +7,7 @@ import { lstat, open, readdir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SquashfsError, type SquashfsWarning } from '../errors.js';
 import { checkSymlinkTarget } from '../input/symlink.js';
-import { XattrNameFilter } from '../input/xattr-names.js';
+import { XattrNameFilter, isStorableXattr } from '../input/xattr-names.js';
 import { splitPath, validateName } from '../tree/names.js';
 import type { DirNode, FileContent, FsNode, NodeMeta } from '../tree/node.js';
 import { Tree, makeMeta, type TreeDefaults } from '../tree/tree.js';
@@ -115,7 +115,7 @@ export async function addDirectory(tree: Tree, dir: string, options: DirectoryOp
   if (!rootStats.isDirectory()) throw new SquashfsError('NOT_A_DIRECTORY', `${dir} is not a directory`, { path: dir });
   const prefix = splitPath(options.prefix ?? '').join('/');
   const target = tree.dir(prefix);
-  if (options.rootMeta !== false) target.meta = await walker.meta(dir, '', rootStats, prefix === '' ? '/' : prefix);
+  if (options.rootMeta !== false) target.meta = walker.meta(await walker.probe(dir, '', prefix === '' ? '/' : prefix, rootStats));
   await walker.walk(dir, '', target, prefix);
 }
 
@@ -154,6 +154,23 @@ async function loadXattrReader(onWarning?: (warning: SquashfsWarning) => void): 
   };
 }
 
+/** What the parallel I/O phase learns about one entry. */
+interface Probe {
+  name: string;
+  abs: string;
+  treePath: string;
+  st: BigIntStats;
+  /** Storable xattrs read from disk. */
+  xattrs: Map<string, Uint8Array>;
+  /** Names of xattrs SquashFS cannot store (warned about, in order, when the node is built). */
+  dropped: string[];
+  /** Raw symlink target. */
+  target?: Uint8Array;
+}
+
+/** How many lstat/readlink/xattr calls run at once (the libuv pool runs 4 at a time by default). */
+const IO_CONCURRENCY = 32;
+
 class Walker {
   private readonly tree: Tree;
   private readonly options: DirectoryOptions;
@@ -170,6 +187,11 @@ class Walker {
     this.xattrFilter = new XattrNameFilter(options.onWarning);
   }
 
+  /**
+   * One directory level: the I/O (lstat, then readlink and xattrs of the kept entries) runs
+   * concurrently; nodes, hard-link identity and warnings are then built in name order, so the
+   * result and the warnings do not depend on I/O timing. Subdirectories follow, in name order.
+   */
   async walk(abs: string, rel: string, dir: DirNode, treePath: string): Promise<void> {
     let raw: Buffer[];
     try {
@@ -178,21 +200,27 @@ class Walker {
       throw ioError(`cannot read directory ${abs}`, abs, e);
     }
     const names = raw.map((bytes) => decodeName(bytes, abs)).sort(compareUtf8);
-    for (const name of names) {
+    for (const name of names) validateName(name, treePath === '' ? name : `${treePath}/${name}`);
+    const stats = await mapLimit(names, IO_CONCURRENCY, async (name) => {
       const childAbs = join(abs, name);
-      const childRel = rel === '' ? name : `${rel}/${name}`;
-      const childTree = treePath === '' ? name : `${treePath}/${name}`;
-      validateName(name, childTree);
-      let st: BigIntStats;
       try {
-        st = await lstat(childAbs, { bigint: true });
+        return await lstat(childAbs, { bigint: true });
       } catch (e) {
         throw ioError(`cannot stat ${childAbs}`, childAbs, e);
       }
-      if (this.options.filter !== undefined && !this.options.filter(childRel, st)) continue;
+    });
+    const kept: Array<{ name: string; st: BigIntStats }> = [];
+    names.forEach((name, i) => {
+      const st = stats[i]!;
+      if (this.options.filter === undefined || this.options.filter(rel === '' ? name : `${rel}/${name}`, st)) kept.push({ name, st });
+    });
+    const probes = await mapLimit(kept, IO_CONCURRENCY, ({ name, st }) => this.probe(join(abs, name), name, treePath === '' ? name : `${treePath}/${name}`, st));
+    const subdirs: Array<{ probe: Probe; node: DirNode }> = [];
+    for (const probe of probes) {
+      const { name, st, treePath: childTree } = probe;
       const existing = dir.entries.get(name);
       if (st.isDirectory()) {
-        const meta = await this.meta(childAbs, childRel, st, childTree);
+        const meta = this.meta(probe);
         let child: DirNode;
         if (existing === undefined) {
           child = { kind: 'dir', meta, entries: new Map() };
@@ -201,36 +229,46 @@ class Walker {
           child = existing;
           child.meta = meta;
         } else {
-          throw new SquashfsError('DUPLICATE_NAME', `${JSON.stringify(childTree)} already exists as a ${existing.kind}; ${childAbs} is a directory`, { path: childTree });
+          throw new SquashfsError('DUPLICATE_NAME', `${JSON.stringify(childTree)} already exists as a ${existing.kind}; ${probe.abs} is a directory`, { path: childTree });
         }
-        await this.walk(childAbs, childRel, child, childTree);
+        subdirs.push({ probe, node: child });
         continue;
       }
       if (existing !== undefined) {
-        throw new SquashfsError('DUPLICATE_NAME', `${JSON.stringify(childTree)} already exists in the tree (adding ${childAbs})`, { path: childTree });
+        throw new SquashfsError('DUPLICATE_NAME', `${JSON.stringify(childTree)} already exists in the tree (adding ${probe.abs})`, { path: childTree });
       }
       const key = `${st.dev}:${st.ino}`;
       let node = st.nlink > 1n ? this.links.get(key) : undefined;
       if (node === undefined) {
-        node = await this.node(childAbs, childRel, st, childTree);
+        node = this.node(probe);
         if (st.nlink > 1n) this.links.set(key, node);
       }
       dir.entries.set(name, node);
     }
+    for (const { probe, node } of subdirs) {
+      await this.walk(probe.abs, rel === '' ? probe.name : `${rel}/${probe.name}`, node, probe.treePath);
+    }
   }
 
-  private async node(abs: string, rel: string, st: BigIntStats, treePath: string): Promise<FsNode> {
-    const meta = await this.meta(abs, rel, st, treePath);
+  /** The I/O for one entry: xattrs and, for a symlink, its target. */
+  async probe(abs: string, name: string, treePath: string, st: BigIntStats): Promise<Probe> {
+    const [xattrs, target] = await Promise.all([
+      this.readXattrs(abs),
+      st.isSymbolicLink()
+        ? readlink(abs, { encoding: 'buffer' }).catch((e: unknown) => {
+            throw ioError(`cannot read symlink ${abs}`, abs, e);
+          })
+        : Promise.resolve(undefined),
+    ]);
+    return { name, abs, treePath, st, ...xattrs, ...(target === undefined ? {} : { target }) };
+  }
+
+  private node(probe: Probe): FsNode {
+    const { abs, st, treePath } = probe;
+    const meta = this.meta(probe);
     if (st.isFile()) return { kind: 'file', meta, content: contentFromPath(abs, Number(st.size)) };
     if (st.isSymbolicLink()) {
-      let target: string;
-      try {
-        const bytes = await readlink(abs, { encoding: 'buffer' });
-        target = decodeName(bytes, abs, 'symlink target');
-      } catch (e) {
-        if (e instanceof SquashfsError) throw e;
-        throw ioError(`cannot read symlink ${abs}`, abs, e);
-      }
+      let target = decodeName(probe.target!, abs, 'symlink target');
       if (this.platform === 'win32') target = target.replace(/\\/g, '/');
       checkSymlinkTarget(target, treePath, abs);
       return { kind: 'symlink', meta, target };
@@ -247,7 +285,8 @@ class Walker {
     throw new SquashfsError('UNSUPPORTED', `${abs} has a file type SquashFS cannot store`, { path: treePath });
   }
 
-  async meta(abs: string, rel: string, st: BigIntStats, treePath: string): Promise<NodeMeta> {
+  meta(probe: Probe): NodeMeta {
+    const { abs, st, treePath } = probe;
     const o = this.options;
     const win = this.platform === 'win32';
     let mode = Number(st.mode & 0o7777n);
@@ -261,33 +300,50 @@ class Walker {
       o.onWarning?.({ code: 'TIME_CLAMPED', message: `mtime ${mtime} of ${abs} clamped to ${clamped}`, path: treePath });
       mtime = clamped;
     }
-    const xattrs = await this.readXattrs(abs, treePath);
-    void rel;
-    return makeMeta({ mode, uid, gid, mtime, xattrs }, mode, this.tree.defaults, treePath);
+    for (const name of probe.dropped) this.xattrFilter.keep(name, treePath);
+    return makeMeta({ mode, uid, gid, mtime, xattrs: probe.xattrs }, mode, this.tree.defaults, treePath);
   }
 
-  private async readXattrs(abs: string, treePath: string): Promise<Map<string, Uint8Array>> {
-    const out = new Map<string, Uint8Array>();
-    if (this.xattrs === undefined) return out;
+  private async readXattrs(abs: string): Promise<{ xattrs: Map<string, Uint8Array>; dropped: string[] }> {
+    const xattrs = new Map<string, Uint8Array>();
+    const dropped: string[] = [];
+    if (this.xattrs === undefined) return { xattrs, dropped };
     let names: string[];
     try {
       names = await this.xattrs.list(abs);
     } catch {
-      return out; // filesystems without xattr support, special files the module cannot open
+      return { xattrs, dropped }; // filesystems without xattr support, special files the module cannot open
     }
     for (const name of [...names].sort()) {
-      if (this.platform === 'darwin' && name.startsWith('com.apple.')) continue;
-      if (!this.xattrFilter.keep(name, treePath)) continue;
+      if (this.platform === 'darwin' && name.startsWith('com.apple.')) continue; // never stored, not worth a warning
+      if (!isStorableXattr(name)) {
+        dropped.push(name);
+        continue;
+      }
       let value: Uint8Array | null;
       try {
         value = await this.xattrs.get(abs, name);
       } catch (e) {
         throw ioError(`cannot read xattr ${name} of ${abs}`, abs, e);
       }
-      if (value !== null) out.set(name, new Uint8Array(value));
+      if (value !== null) xattrs.set(name, new Uint8Array(value));
     }
-    return out;
+    return { xattrs, dropped };
   }
+}
+
+/** Maps `items` through `fn` with at most `limit` calls in flight; results keep the input order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 /**
