@@ -38,10 +38,26 @@ function listing(image: string): string[] {
     .sort();
 }
 
-/** `unsquashfs -lls` cannot show xattrs; extract them with getfattr-free means: xattr ids via sqfsdiff. */
+/** sqfsdiff -T: contents, owners, permissions, timestamps (it does not compare xattrs). */
 function sqfsdiff(a: string, b: string): { status: number | null; out: string } {
   const r = spawnSync('sqfsdiff', ['-a', a, '-b', b, '-T'], { encoding: 'utf8' });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+/** xattrs of every entry, as rdsquashfs (squashfs-tools-ng) reads them: ours vs mksquashfs's image. */
+function compareXattrs(image: string, tree: Tree): void {
+  if (!have('rdsquashfs')) {
+    console.warn('input-image: rdsquashfs missing, xattrs in the image are not compared');
+    return;
+  }
+  const xattrsOf = (img: string, path: string): string => execFileSync('rdsquashfs', ['-x', `/${path}`, img], { encoding: 'latin1' });
+  let withXattrs = 0;
+  for (const [path] of tree.walk()) {
+    const theirs = xattrsOf(reference, path);
+    expect(xattrsOf(image, path), path).toBe(theirs);
+    if (theirs !== '') withXattrs++;
+  }
+  if (xattr !== undefined) expect(withXattrs).toBeGreaterThanOrEqual(2);
 }
 
 describe.skipIf(!tools)('images written from imported trees match mksquashfs of the same directory', () => {
@@ -58,6 +74,7 @@ describe.skipIf(!tools)('images written from imported trees match mksquashfs of 
       expect(diff.out).toBe('');
       expect(diff.status).toBe(0);
     }
+    compareXattrs(image, tree);
     if (xattr !== undefined) {
       // unsquashfs extracts the xattrs back; compare one binary value.
       const out = join(work, 'x-out');
@@ -76,6 +93,7 @@ describe.skipIf(!tools)('images written from imported trees match mksquashfs of 
     const image = join(work, 'tar.sqfs');
     writeFileSync(image, await writeImageToBytes(tree));
     expect(listing(image)).toEqual(listing(reference));
+    compareXattrs(image, tree);
     if (have('sqfsdiff')) {
       const diff = sqfsdiff(reference, image);
       expect(diff.out).toBe('');
