@@ -4,7 +4,7 @@
  * and the zstd CLI (when installed; otherwise those cases report themselves skipped).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
@@ -18,6 +18,7 @@ import {
   ready,
   scanZstdFrames,
 } from '@sysext-bakery/squashfs';
+import { transpileForChild } from './file-io-transpile.js';
 
 const hasZstdCli = spawnSync('zstd', ['--version']).status === 0;
 if (!hasZstdCli) console.warn('SKIPPED: zstd CLI not installed (apt-get install zstd): CLI oracle cases skip');
@@ -277,7 +278,27 @@ describe('adler32', () => {
   });
 });
 
-it('reads back the zstd CLI fixture helper file (sanity of the temp dir)', () => {
-  writeFileSync(join(work, 'x'), 'x');
-  expect(readFileSync(join(work, 'x'), 'utf8')).toBe('x');
+it('loading and using the zstd WASM registers no process handlers (child process)', async () => {
+  const child = await transpileForChild(['compress/portable.ts']);
+  try {
+    const script = join(child.dir, 'handlers.mjs');
+    writeFileSync(
+      script,
+      `const events = ['uncaughtException', 'unhandledRejection', 'exit', 'beforeExit', 'SIGINT', 'SIGTERM'];
+      const count = () => events.map((e) => process.listenerCount(e)).join(',');
+      const before = count();
+      const { portableCodecs, ready } = await import(${JSON.stringify(child.path('compress/portable.ts'))});
+      await ready();
+      const out = await portableCodecs.createCodec('zstd').compress(new Uint8Array(100000).fill(1));
+      console.log(before + '|' + count() + '|' + out.length);`,
+    );
+    const result = spawnSync(process.execPath, [script], { encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    const [before, after, size] = result.stdout.trim().split('|');
+    expect(after).toBe(before);
+    expect(after!.split(',').slice(0, 2)).toEqual(['0', '0']); // uncaughtException, unhandledRejection
+    expect(Number(size)).toBeGreaterThan(0);
+  } finally {
+    await child.dispose();
+  }
 });

@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SquashfsError } from '@sysext-bakery/squashfs';
-import { createFileSink, liveTempFilePaths, sha256Hasher } from '@sysext-bakery/squashfs/node';
+import { createFileSink, liveTempFilePaths, removeTempFilesOnSignal, sha256Hasher } from '@sysext-bakery/squashfs/node';
 import { transpileForChild, type ChildModules } from './file-io-transpile.js';
 
 const work = mkdtempSync(join(tmpdir(), 'file-io-'));
@@ -126,6 +126,18 @@ describe('createFileSink', () => {
     }
   });
 
+  it('fails close() with IO when the target is a directory, and removes the temp file', async () => {
+    const dir = freshDir();
+    const target = join(dir, 'taken');
+    spawnSync('mkdir', [join(target, 'sub'), '-p']);
+    const sink = await createFileSink(target);
+    await sink.write(bytes(10, 1), 0);
+    await expect(sink.close()).rejects.toMatchObject({ code: 'IO', path: target });
+    expect(existsSync(sink.tempPath)).toBe(false);
+    expect(readdirSync(dir)).toEqual(['taken']);
+    expect(readdirSync(target)).toEqual(['sub']);
+  });
+
   it('rejects a negative write position', async () => {
     const sink = await createFileSink(join(freshDir(), 'neg.raw'));
     await expect(sink.write(bytes(1, 1), -1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
@@ -180,6 +192,21 @@ describe('removeTempFilesOnSignal', () => {
     expect(existsSync(temp)).toBe(false);
     expect(readdirSync(dir)).toEqual([basename(join(dir, 'out.raw'))]);
     expect(readFileSync(join(dir, 'out.raw'), 'utf8')).toBe('previous build');
+  });
+});
+
+describe('removeTempFilesOnSignal (in process)', () => {
+  it('installs one set of handlers however often it is called, and uninstalls after the last caller', () => {
+    const before = process.listenerCount('SIGINT');
+    const a = removeTempFilesOnSignal();
+    const b = removeTempFilesOnSignal();
+    expect(process.listenerCount('SIGINT')).toBe(before + 1);
+    expect(process.listenerCount('SIGTERM')).toBeGreaterThan(0);
+    a();
+    a();
+    expect(process.listenerCount('SIGINT')).toBe(before + 1);
+    b();
+    expect(process.listenerCount('SIGINT')).toBe(before);
   });
 });
 

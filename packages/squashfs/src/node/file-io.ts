@@ -212,24 +212,34 @@ function removeLiveTempFiles(): void {
 
 const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
 
+const signalHandlers = new Map<NodeJS.Signals, () => void>();
+let signalUsers = 0;
+
 /**
  * Installs SIGINT/SIGTERM/SIGHUP handlers (and an exit hook) that remove the temp files of file
  * sinks still being written, then exit with 128 + the signal number (130, 143, 129). For CLIs:
- * an interrupted build leaves no temp files and exits non-zero. Returns a function that uninstalls them.
+ * an interrupted build leaves no temp files and exits non-zero. Calling it again adds no second
+ * set of handlers. Returns a function that uninstalls them (after its last caller).
  */
 export function removeTempFilesOnSignal(): () => void {
-  const handlers = new Map<NodeJS.Signals, () => void>();
-  for (const [signal, code] of Object.entries(SIGNAL_EXIT_CODES) as [NodeJS.Signals, number][]) {
-    const handler = (): void => {
-      removeLiveTempFiles();
-      process.exit(code);
-    };
-    handlers.set(signal, handler);
-    process.on(signal, handler);
+  if (signalUsers++ === 0) {
+    for (const [signal, code] of Object.entries(SIGNAL_EXIT_CODES) as [NodeJS.Signals, number][]) {
+      const handler = (): void => {
+        removeLiveTempFiles();
+        process.exit(code);
+      };
+      signalHandlers.set(signal, handler);
+      process.on(signal, handler);
+    }
+    process.on('exit', removeLiveTempFiles);
   }
-  process.on('exit', removeLiveTempFiles);
+  let disposed = false;
   return () => {
-    for (const [signal, handler] of handlers) process.off(signal, handler);
+    if (disposed) return;
+    disposed = true;
+    if (--signalUsers > 0) return;
+    for (const [signal, handler] of signalHandlers) process.off(signal, handler);
+    signalHandlers.clear();
     process.off('exit', removeLiveTempFiles);
   };
 }
