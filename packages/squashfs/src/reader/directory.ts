@@ -59,6 +59,7 @@ export async function readListing(ctx: ListingContext, dir: DirInode): Promise<L
   if (size <= 0) return { entries, headers, consumed: 0 };
   const { start, end } = ctx.directoryTable;
   const cur = new MetaCursor(ctx.meta, 'directory table', start, end, dir.startBlock, dir.offset);
+  const names = new Set<string>();
   let consumed = 0;
   while (consumed < size) {
     await cur.normalize();
@@ -95,7 +96,11 @@ export async function readListing(ctx: ListingContext, dir: DirInode): Promise<L
       if (!nameIsValid(nameBytes)) throw bad(`invalid name ${JSON.stringify(utf8(nameBytes))}`);
       const inodeNumber = header.inodeNumber + delta;
       if (inodeNumber < 1 || inodeNumber > ctx.inodes) throw bad(`entry inode number ${inodeNumber} not in 1..${ctx.inodes}`);
-      entries.push({ name: utf8(nameBytes), nameBytes, inodeRef: header.start * 65536 + offset, inodeNumber, type });
+      const name = utf8(nameBytes);
+      // Duplicate names make path lookup ambiguous (unsquashfs rejects them too).
+      if (names.has(name)) throw bad(`duplicate name ${JSON.stringify(name)}`);
+      names.add(name);
+      entries.push({ name, nameBytes, inodeRef: header.start * 65536 + offset, inodeNumber, type });
       consumed += 8 + nameSize;
     }
   }
