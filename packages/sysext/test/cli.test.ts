@@ -144,11 +144,14 @@ describe('bakery create <directory>', () => {
     expect(await readdir(out).catch(() => [])).toEqual([]);
   });
 
-  it('sysupdate needs a version', async () => {
+  it('sysupdate and Butane need a version and a release URL for directory builds', async () => {
     const dir = await makeTree(join(work, 'nover'), { 'usr/bin/ok': 'ok' });
     const r = await runBakery(['create', dir, '--name', 'nover', '--sysupdate', 'true', '--output-dir', join(work, 'nover-out')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/need a version/);
+    const u = await runBakery(['create', dir, '1.0', '--name', 'nover', '--butane', '--output-dir', join(work, 'nover-out')]);
+    expect(u.code).toBe(2);
+    expect(u.stderr).toMatch(/need --release-url/);
   });
 });
 

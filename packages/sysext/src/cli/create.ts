@@ -28,7 +28,8 @@ Options:
   --os ID                  host OS ID= (default _any; any other value also writes SYSEXT_LEVEL=1.0)
   --sysupdate true|false   write <name>.conf, the patch-only <name>-vX.Y.conf and .transfer twins
   --release-url URL        where the images will be served: sysupdate Path= and the Butane source
-                           (default https://extensions.flatcar.org/extensions/<name>/)
+                           (recipes: default https://extensions.flatcar.org/extensions/<name>/,
+                           the Flatcar bakery's server; directory builds: required)
   --butane                 write <image>.bu, a Butane config for this image
   --compression gzip|zstd  (default gzip: older Flatcar kernels cannot mount zstd)
   --epoch SECONDS          clamp all times to this, and the mkfs time (default 0: reproducible)
@@ -78,6 +79,10 @@ function summary(io: CliIo, result: CreateSysextResult & { version?: string }): 
     `time     ${result.seconds.toFixed(1)} s`,
   ];
   for (const f of result.written.slice(1)) lines.push(`wrote    ${f}`);
+  if (result.written.some((f) => /\.(conf|transfer|bu)$/.test(f))) {
+    const flatcar = result.releaseUrl.startsWith('https://extensions.flatcar.org/');
+    lines.push(`served   ${result.releaseUrl}${flatcar ? '  (the Flatcar bakery\'s server, the default: pass --release-url for your own)' : ''}`);
+  }
   io.stdout.write(`${lines.join('\n')}\n`);
 }
 
@@ -142,6 +147,12 @@ export async function runCreate(args: string[], io: CliIo): Promise<number> {
     const st = await stat(dir).catch(() => undefined);
     if (st === undefined || !st.isDirectory()) {
       throw new SysextError('UNKNOWN_RECIPE', `${JSON.stringify(target)} is neither a recipe (${RECIPES.map((r) => r.name).join(', ')}) nor a directory`);
+    }
+    if ((common.sysupdate || common.butane) && version === undefined) {
+      throw new SysextError('USAGE', 'sysupdate and Butane output need a version in the image name: pass <version> or --version');
+    }
+    if ((common.sysupdate || common.butane) && str('release-url') === undefined) {
+      throw new SysextError('USAGE', '--sysupdate and --butane need --release-url: the URL directory that will serve SHA256SUMS and the images');
     }
     const extensionRelease: Record<string, string> = {};
     for (const kv of (values['extension-release'] as string[] | undefined) ?? []) {
