@@ -80,7 +80,7 @@ export class HttpClient {
   readonly maxRedirections: number;
   private readonly ownsDispatcher: boolean;
   private readonly githubToken: string | undefined;
-  private githubOrigin: string | undefined;
+  private githubApiPrefix: string | undefined;
 
   constructor(opts: HttpOptions = {}) {
     const env = opts.env ?? process.env;
@@ -107,13 +107,9 @@ export class HttpClient {
     }
   }
 
-  /** Send `Authorization` to this origin only (the GitHub API root). */
+  /** Send `Authorization` only to URLs under this root (the GitHub API). */
   setGithubApi(base: string): void {
-    try {
-      this.githubOrigin = new URL(base).origin;
-    } catch {
-      this.githubOrigin = undefined;
-    }
+    this.githubApiPrefix = `${base.replace(/\/+$/, '')}/`;
   }
 
   /** Close the dispatcher if this client built it. */
@@ -131,8 +127,7 @@ export class HttpClient {
     let current = url;
     for (let hop = 0; ; hop++) {
       const h: Record<string, string> = { 'user-agent': 'sysext-bakery', ...headers };
-      const origin = new URL(current).origin;
-      if (this.githubToken !== undefined && origin === this.githubOrigin) h.authorization = `Bearer ${this.githubToken}`;
+      if (this.githubToken !== undefined && this.githubApiPrefix !== undefined && current.startsWith(this.githubApiPrefix)) h.authorization = `Bearer ${this.githubToken}`;
       const res = await request(current, {
         dispatcher: this.dispatcher,
         method: 'GET',

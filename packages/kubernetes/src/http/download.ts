@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { open, readFile, rm, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { KubernetesError } from '../core/errors.js';
@@ -39,6 +39,61 @@ function parseContentRange(v: string | undefined): { start: number; total: numbe
   const m = v === undefined ? null : /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(v.trim());
   if (m === null) return undefined;
   return { start: Number(m[1]), total: m[3] === '*' ? undefined : Number(m[3]) };
+}
+
+const HIGH_WATER = 8 << 20;
+const LOW_WATER = 1 << 20;
+
+type Body = NodeJS.ReadableStream & { destroy(err?: Error): void; destroyed: boolean; errored?: Error | null };
+
+/**
+ * Pipe `body` into the file that `ready` opens; resolves after the last write, and rejects only
+ * after every received byte is written. The listeners are attached at once, before any await, so
+ * no data or error is missed while the file is prepared; the stream stays flowing (a paused
+ * stream's buffer would be discarded if the connection died) and pauses only when the disk
+ * falls far behind.
+ */
+function receive(body: Body, ready: Promise<FileHandle>, onBytes: (n: number) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (body.destroyed) {
+      reject(body.errored ?? new Error('response body closed early'));
+      return;
+    }
+    let writeError: unknown;
+    let fh: FileHandle | undefined;
+    let pending = 0;
+    let chain: Promise<void> = ready.then(
+      (h) => {
+        fh = h;
+      },
+      (err: unknown) => {
+        writeError = err;
+        body.destroy(err as Error);
+      },
+    );
+    body.on('data', (chunk: Buffer) => {
+      pending += chunk.length;
+      if (pending > HIGH_WATER) body.pause();
+      chain = chain.then(async () => {
+        pending -= chunk.length;
+        if (writeError !== undefined || fh === undefined) return;
+        try {
+          await fh.write(chunk);
+          onBytes(chunk.length);
+        } catch (err) {
+          writeError = err;
+          body.destroy(err as Error);
+        }
+        if (pending < LOW_WATER && body.isPaused()) body.resume();
+      });
+    });
+    body.on('end', () => {
+      void chain.then(() => (writeError === undefined ? resolve() : reject(writeError)));
+    });
+    body.on('error', (err: Error) => {
+      void chain.then(() => reject(writeError ?? err));
+    });
+  });
 }
 
 export interface DownloadProgress {
@@ -86,14 +141,18 @@ export async function downloadToFile(client: HttpClient, url: string, partPath: 
     }
     const res = await client.open(url, headers);
     let total: number | undefined;
+    let prepare: () => Promise<void>;
     if (res.status === 200) {
-      await truncate(partPath, 0);
-      offset = 0;
       const etag = header(res.headers, 'etag');
-      validator = etag !== undefined && !etag.startsWith('W/') ? etag : header(res.headers, 'last-modified');
-      await writeFile(metaPath, JSON.stringify({ url, ...(validator !== undefined ? { validator } : {}) } satisfies PartMeta));
       const len = header(res.headers, 'content-length');
       total = len !== undefined && /^\d+$/.test(len) ? Number(len) : undefined;
+      offset = 0;
+      validator = etag !== undefined && !etag.startsWith('W/') ? etag : header(res.headers, 'last-modified');
+      const v = validator;
+      prepare = async () => {
+        await truncate(partPath, 0);
+        await writeFile(metaPath, JSON.stringify({ url, ...(v !== undefined ? { validator: v } : {}) } satisfies PartMeta));
+      };
     } else if (res.status === 206) {
       const range = parseContentRange(header(res.headers, 'content-range'));
       if (range === undefined || range.start !== offset) {
@@ -104,6 +163,7 @@ export async function downloadToFile(client: HttpClient, url: string, partPath: 
         throw client.retryable(new KubernetesError('HTTP', `bad Content-Range from ${redact(url)}; restarting the download`, { url, status: 206 }));
       }
       total = range.total;
+      prepare = async () => {};
     } else if (res.status === 416) {
       const range = /\*\/(\d+)/.exec(header(res.headers, 'content-range') ?? '');
       await res.body.dump();
@@ -118,23 +178,22 @@ export async function downloadToFile(client: HttpClient, url: string, partPath: 
 
     const start = offset;
     let done = offset;
+    const ready = prepare().then(() => open(partPath, 'a'));
     onProgress?.(done, total);
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        done += chunk.length;
-        onProgress?.(done, total);
-        cb(null, chunk);
-      },
-    });
     try {
-      await pipeline(res.body, counter, createWriteStream(partPath, { flags: 'a' }));
+      await receive(res.body as unknown as Body, ready, (n) => {
+        done += n;
+        onProgress?.(done, total);
+      });
     } catch (err) {
       res.body.destroy();
+      await ready.then((fh) => fh.close()).catch(() => undefined);
       offset = await sizeOf(partPath);
       if (offset > start) madeProgress();
       if (validator === undefined) offset = 0; // cannot resume safely without a validator
       throw err;
     }
+    await (await ready).close();
     offset = await sizeOf(partPath);
     if (total !== undefined && offset !== total) {
       if (offset > start) madeProgress();
