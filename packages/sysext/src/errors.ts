@@ -9,7 +9,6 @@ export type SysextErrorCode =
   | 'NAME_MISMATCH' // an extension-release file whose name does not match the image name
   | 'INVALID_EXTENSION_RELEASE' // a malformed or missing extension-release file
   | 'UNKNOWN_RECIPE' // `bakery create <recipe>` with a recipe that does not exist
-  | 'UNAVAILABLE' // a capability another package does not provide (yet)
   | 'VERIFY_FAILED' // the written image failed its read-back check
   | 'IO' // reading the input or writing an output failed
   | 'ABORTED'; // interrupted (signal or AbortSignal)
@@ -44,7 +43,7 @@ export class SysextError extends Error {
 
 /** A non-fatal finding (e.g. a directory that overlays a host path worth a second look). */
 export interface SysextWarning {
-  code: 'OUTSIDE_USR_OPT' | 'HOST_SYMLINK_DIR' | 'OTHER';
+  code: 'HOST_SYMLINK_DIR' | 'OTHER';
   message: string;
   path?: string;
 }
