@@ -149,19 +149,12 @@ export async function nodeCodecsReady(): Promise<void> {
   if (!hasNativeZstd() && !zstdWasmLoaded()) await loadZstdWasm();
 }
 
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
-}
-
 const nodeGzipDecompressor: Decompressor = {
   id: COMPRESSION_ID.gzip,
   decompress(data, maxSize) {
-    try {
-      return toUint8(zlib.inflateSync(data, { maxOutputLength: Math.max(1, maxSize) }));
-    } catch (error) {
-      if (maxSize === 0) return portableGzip.decompress(data, maxSize);
-      throw asError(error);
-    }
+    // maxOutputLength must be >= 1; an empty block is rare enough for the portable path.
+    if (maxSize < 1) return portableGzip.decompress(data, maxSize);
+    return toUint8(zlib.inflateSync(data, { maxOutputLength: maxSize }));
   },
 };
 
@@ -169,7 +162,7 @@ function nativeZstdDecompressor(api: NativeZstd): Decompressor {
   return {
     id: COMPRESSION_ID.zstd,
     decompress(data, maxSize) {
-      if (maxSize === 0) return portableZstd.decompress(data, maxSize);
+      if (maxSize < 1) return portableZstd.decompress(data, maxSize);
       // Same acceptance rules as the portable decoder (frame layout, declared sizes, window bound),
       // checked before zstd allocates anything.
       checkZstdFrames(data, maxSize);
