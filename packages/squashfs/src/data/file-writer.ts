@@ -100,15 +100,17 @@ export class FileWriter {
       blocks.push(data.length | (useRaw ? SQUASHFS_DATA_UNCOMPRESSED : 0));
     };
 
-    const emit = async (block: Uint8Array): Promise<void> => {
+    /** Queues one block; `hash` is false for the tail, which was hashed (tagged) already. */
+    const emit = async (block: Uint8Array, hash = true): Promise<void> => {
+      const h = hash ? hasher : null;
       if (isAllZero(block)) {
         // A sparse block is hashed as a tag only: the encoding stays injective for a given
         // size (all blocks but the tail are full), and huge sparse files hash in no time.
-        hasher?.update(TAG_ZERO);
+        h?.update(TAG_ZERO);
         queue.push({ block, compressed: null });
       } else {
-        hasher?.update(TAG_DATA);
-        hasher?.update(block);
+        h?.update(TAG_DATA);
+        h?.update(block);
         const compressed = codec.compress(block);
         compressed.catch(noop);
         queue.push({ block, compressed });
@@ -206,7 +208,7 @@ export class FileWriter {
 
     const packer = this.o.packer;
     const tailInFragment = tail !== null && packer !== null && (blocks.length + queue.length === 0 || this.o.tailEnds);
-    if (tail !== null && !tailInFragment) await emit(tail);
+    if (tail !== null && !tailInFragment) await emit(tail, false);
     while (queue.length > 0) await drainOne();
     let fragment = SQUASHFS_INVALID_FRAG;
     let offset = 0;

@@ -71,6 +71,10 @@ export async function writeDirectoryListing(entries: readonly ListingEntry[], ou
     const first = entries[i]!;
     const block = Math.floor(first.inodeRef / 0x1_0000);
     const base = first.inodeNumber;
+    if (i > 0 && pos + DIR_ENTRY_SIZE + first.name.length - lastIndexPos > SQUASHFS_METADATA_SIZE) {
+      index.push({ index: pos, startBlock: out.blockStart, name: first.name });
+      lastIndexPos = pos;
+    }
     // Entries for this run.
     let j = i;
     let runBytes = DIR_HEADER_SIZE;
@@ -82,10 +86,6 @@ export async function writeDirectoryListing(entries: readonly ListingEntry[], ou
       if (j > i && pos + runBytes + DIR_ENTRY_SIZE + e.name.length - lastIndexPos > SQUASHFS_METADATA_SIZE) break;
       runBytes += DIR_ENTRY_SIZE + e.name.length;
       j++;
-    }
-    if (i > 0 && pos + DIR_ENTRY_SIZE + first.name.length - lastIndexPos > SQUASHFS_METADATA_SIZE) {
-      index.push({ index: pos, startBlock: out.blockStart, name: first.name });
-      lastIndexPos = pos;
     }
     await out.write(encodeDirHeader({ count: j - i, startBlock: block, inodeNumber: base }));
     for (let k = i; k < j; k++) {
