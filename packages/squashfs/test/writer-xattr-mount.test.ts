@@ -101,12 +101,13 @@ describe('xattrs and the kernel', () => {
     expect(getXattrs(join(out, 'etc/a.conf'))).toEqual({});
   });
 
-  it.skipIf(!mountProbe.ok)('the kernel mounts our images and shows the same tree (gzip, zstd, none)', async () => {
+  it.skipIf(!mountProbe.ok)('the kernel mounts our images and shows the same tree (gzip, node zstd, portable zstd 19, none)', async () => {
     const src = join(tmp.dir, 'k-src');
     run('mkdir', [src]);
     await materialize(kitchenSink(true).root, src, { owners: true });
-    for (const opts of [{}, { compression: 'zstd' as const, codecs: nodeCodecs }, { compression: 'none' as const }]) {
-      const img = join(tmp.dir, `k-${opts.compression ?? 'gzip'}.sqfs`);
+    const variants = [{}, { compression: 'zstd' as const, codecs: nodeCodecs }, { compression: 'zstd' as const, level: 19 }, { compression: 'none' as const }];
+    for (const [n, opts] of variants.entries()) {
+      const img = join(tmp.dir, `k-${n}.sqfs`);
       await writeToFile(kitchenSink(true), img, { blockSize: BS, ...opts });
       await withMount(img, tmp.dir, (mnt) => {
         expect(diffTrees(src, mnt)).toBe('');
