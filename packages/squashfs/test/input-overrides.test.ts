@@ -36,11 +36,18 @@ describe('globToRegExp', () => {
     ['a.b', 'axb', false],
     ['(x)+', '(x)+', true],
     ['ü*', 'über', true],
+    ['usr/bin/{kubelet,kubectl}', 'usr/bin/kubectl', true],
+    ['usr/bin/{kubelet,kubectl}', 'usr/bin/kubeadm', false],
+    ['{a*,b}.txt', 'abc.txt', true],
+    ['{a*,b}.txt', 'b.txt', true],
+    ['{a*,b}.txt', 'c.txt', false],
+    ['x{,.bak}', 'x', true],
+    ['x{,.bak}', 'x.bak', true],
   ])('%j vs %j → %s', (pattern, path, expected) => {
     expect(matchGlob(pattern, path)).toBe(expected);
   });
 
-  it.each([['a/**b'], ['a/[bc'], ['a\\'], ['a//b']])('rejects %j', (pattern) => {
+  it.each([['a/**b'], ['a/[bc'], ['a\\'], ['a//b'], ['a{b'], ['a}b'], ['a{b{c}}']])('rejects %j', (pattern) => {
     expect(() => globToRegExp(pattern)).toThrow(SquashfsError);
   });
 });

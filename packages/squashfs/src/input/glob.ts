@@ -6,6 +6,7 @@ import { SquashfsError } from '../errors.js';
  * - `*` matches any run of characters within one path component (dot-files included, unlike a shell);
  * - `?` matches one character other than `/`;
  * - `[abc]`, `[a-z]`, `[!abc]` / `[^abc]` match one character of (not of) a set, never `/`;
+ * - `{a,b*,c}` matches any of the comma-separated alternatives (within one component, not nested);
  * - `**` as a whole component matches any number of components: `**\/x` matches `x` at any depth,
  *   `a/**\/b` matches `a/b`, `a/x/b`, `a/x/y/b`, and `a/**` matches everything below `a` (not `a` itself);
  *   `**` alone matches every path except the root;
@@ -51,6 +52,15 @@ function componentToRegExp(part: string, pattern: string): string {
       re += '[^/]*';
     } else if (c === '?') {
       re += '[^/]';
+    } else if (c === '{') {
+      const end = part.indexOf('}', i);
+      if (end < 0) throw bad(pattern, 'unterminated "{"');
+      const body = part.slice(i + 1, end);
+      if (body.includes('{')) throw bad(pattern, 'nested "{"');
+      re += `(?:${body.split(',').map((alt) => (alt === '' ? '' : componentToRegExp(alt, pattern))).join('|')})`;
+      i = end;
+    } else if (c === '}') {
+      throw bad(pattern, 'unmatched "}"');
     } else if (c === '[') {
       const end = classEnd(part, i);
       if (end < 0) throw bad(pattern, 'unterminated "["');
