@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import { SquashfsImage } from '../../reader/index.js';
 import type { ImageSource } from '../../io/sink.js';
 import { contentDigest } from '../expected.js';
+import { FULL_COMPARE_LIMIT, expectedSamples, samplesEqual, samplesFromChunks } from '../samples.js';
 import { DiffCollector, type OracleResult } from '../report.js';
 import type { OracleContext } from './context.js';
 
@@ -76,7 +77,15 @@ export async function readerOracle(ctx: OracleContext): Promise<OracleResult> {
         else if (!sameBytes(v, g)) diff.add(e.path, `xattr ${k} differs`);
       }
       for (const k of st.xattrs.keys()) if (!e.xattrs.has(k)) diff.add(e.path, `unexpected xattr ${k}`);
-      if (e.kind === 'file' && e.node.kind === 'file' && st.kind === 'file') {
+      if (e.kind === 'file' && e.node.kind === 'file' && st.kind === 'file' && e.size !== undefined && e.size > FULL_COMPARE_LIMIT && st.size === e.size) {
+        try {
+          const [want, got] = await Promise.all([expectedSamples(e.node.content, e.size), samplesFromChunks(image.createReadStream(st.path), e.size)]);
+          if (got.total !== e.size) diff.add(e.path, `read ${got.total} bytes, expected ${e.size}`);
+          else if (!samplesEqual(want.samples, got.samples)) diff.add(e.path, 'content differs (sampled start/middle/end)');
+        } catch (error) {
+          diff.add(e.path, `read failed: ${String(error)}`);
+        }
+      } else if (e.kind === 'file' && e.node.kind === 'file' && st.kind === 'file') {
         const hash = createHash('sha256');
         let size = 0;
         try {
