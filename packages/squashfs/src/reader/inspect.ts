@@ -116,45 +116,72 @@ export async function inspectImage(image: SquashfsImage): Promise<InspectReport>
   };
 }
 
-function utcStamp(seconds: number, withSeconds: boolean): string {
+function utcStamp(seconds: number): string {
   const iso = new Date(seconds * 1000).toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, withSeconds ? 19 : 16)}`;
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
 }
 
-/** Text in the style of `unsquashfs -s` followed by `unsquashfs -lln` (times in UTC). */
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** ctime(3) format in UTC: "Thu Nov  6 04:34:32 2026". */
+function ctimeUtc(seconds: number): string {
+  const d = new Date(seconds * 1000);
+  const hms = d.toISOString().slice(11, 19);
+  return `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2)} ${hms} ${d.getUTCFullYear()}`;
+}
+
+const OPTION_NAMES: Record<string, string> = {
+  level: 'compression-level',
+  windowSize: 'window-size',
+  strategies: 'strategies',
+  dictionarySize: 'dictionary-size',
+  filters: 'filters',
+  version: 'version',
+  flags: 'flags',
+  algorithm: 'algorithm',
+};
+
+/**
+ * Text in the style of `unsquashfs -s` followed by `unsquashfs -lln -d ''` (times in UTC, device
+ * numbers decoded as the kernel does; unsquashfs 4.5 prints rdev >> 8 / rdev & 0xff instead).
+ */
 export function formatInspect(report: InspectReport): string {
   const s = report.superblock;
   const f = s.decodedFlags;
   const lines = [
     'Found a valid SQUASHFS 4:0 superblock.',
-    `Creation or last append time ${utcStamp(s.mkfsTime, true)} UTC`,
+    `Creation or last append time ${ctimeUtc(s.mkfsTime)}`,
     `Filesystem size ${s.bytesUsed} bytes (${(s.bytesUsed / 1024).toFixed(2)} Kbytes / ${(s.bytesUsed / 1048576).toFixed(2)} Mbytes)`,
     `Compression ${s.compression}`,
   ];
   if (s.compressorOptions !== undefined) {
-    for (const [k, v] of Object.entries(s.compressorOptions)) lines.push(`\t${k} ${v}`);
+    for (const [k, v] of Object.entries(s.compressorOptions)) lines.push(`\t${OPTION_NAMES[k] ?? k} ${v}`);
   }
   lines.push(
     `Block size ${s.blockSize}`,
     `Filesystem is ${f.exportable ? 'exportable' : 'not exportable'} via NFS`,
     `Inodes are ${f.uncompressedInodes ? 'uncompressed' : 'compressed'}`,
     `Data is ${f.uncompressedData ? 'uncompressed' : 'compressed'}`,
-    `Uids/Gids (Id table) are ${f.uncompressedIds ? 'uncompressed' : 'compressed'}`,
+    // unsquashfs: the id table is uncompressed with NOI as well as with NOID
+    `Uids/Gids (Id table) are ${f.uncompressedIds || f.uncompressedInodes ? 'uncompressed' : 'compressed'}`,
     `Fragments are ${f.noFragments ? 'not stored' : f.uncompressedFragments ? 'uncompressed' : 'compressed'}`,
-    `Always-use-fragments option is ${f.alwaysFragments ? '' : 'not '}specified`,
+  );
+  if (!f.noFragments) lines.push(`Always-use-fragments option is ${f.alwaysFragments ? '' : 'not '}specified`);
+  lines.push(
     `Xattrs are ${f.noXattrs ? 'not stored' : f.uncompressedXattrs ? 'uncompressed' : 'compressed'}`,
     `Duplicates are ${f.duplicates ? '' : 'not '}removed`,
     `Number of fragments ${s.fragments}`,
     `Number of inodes ${s.inodes}`,
     `Number of ids ${s.noIds}`,
-    `Number of xattr ids ${s.xattrIds}`,
-    '',
   );
+  if (!f.noXattrs) lines.push(`Number of xattr ids ${s.xattrIds}`);
+  lines.push('');
   for (const e of report.entries) {
     const owner = `${e.uid}/${e.gid}`;
     const size = e.kind === 'blockdev' || e.kind === 'chardev' ? `${e.major},${String(e.minor).padStart(3)}` : String(e.size);
-    const path = `/${e.path}`;
-    lines.push(`${e.modeString} ${owner}${size.padStart(Math.max(1, 27 - owner.length))} ${utcStamp(e.mtime, false)} ${path}${e.target !== undefined ? ` -> ${e.target}` : ''}`);
+    const path = e.path === '' ? '' : `/${e.path}`;
+    lines.push(`${e.modeString} ${owner}${size.padStart(Math.max(1, 27 - owner.length))} ${utcStamp(e.mtime)} ${path}${e.target !== undefined ? ` -> ${e.target}` : ''}`);
   }
   return `${lines.join('\n')}\n`;
 }
