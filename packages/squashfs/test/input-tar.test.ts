@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createReadStream, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'fflate';
@@ -47,6 +47,16 @@ describe('fromTar against GNU tar archives of a real directory', () => {
     const multi = tree.get('usr/bin/multi');
     expect(multi).toBe(tree.get('etc/multi-3'));
     if (isRoot) expect(tree.get('dev/big')).toMatchObject({ kind: 'chardev', major: 259, minor: 70000 });
+  });
+
+  const python = spawnSync('python3', ['-c', 'import tarfile']).status === 0;
+  if (!python) console.warn('input-tar: python3 missing, the Python tarfile cross-check is SKIPPED');
+  it.skipIf(!python).each([['PAX_FORMAT'], ['GNU_FORMAT']])('archives written by Python tarfile (%s, gzip)', async (format) => {
+    const file = join(work, `py-${format}.tgz`);
+    const script = `import tarfile,sys\nwith tarfile.open(sys.argv[2], 'w:gz', format=tarfile.${format}) as t: t.add(sys.argv[1], arcname='.')`;
+    execFileSync('python3', ['-c', script, src, file]);
+    const tree = await fromTar(readFileSync(file), { rootFromArchive: true });
+    expect(await compareTree(tree, listDisk(src), { root: true })).toEqual([]);
   });
 
   it('maps the archive under a prefix and applies uid/gid/mtime overrides; root metadata only on request', async () => {
