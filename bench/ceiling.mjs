@@ -7,8 +7,8 @@
 // with the same codec and level, many blocks in flight (all cores), and prints one JSON line:
 // { codec, via, level, blocks, bytesIn, bytesOut, seconds, mbPerSec, ratio }.
 //   gzip: node:zlib deflate (zlib stream, as SquashFS gzip) on the libuv thread pool.
-//   zstd: node:zlib zstdCompress where this Node has it (22.15+/23.8+), else zstd-codec's WASM
-//         build in one worker thread per core (what a pure-JS encoder can use on Node 20).
+//   zstd: node:zlib zstdCompress where this Node has it (22.15+/23.8+), else the zstd WASM
+//         build (@bokuweb/zstd-wasm, as the project) in one worker thread per core (Node 20).
 //   --via ours: the project's own nodeCodecs codec (packages/squashfs/dist/node), for comparison.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -72,33 +72,26 @@ function zlibCompressor() {
 
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
-const factory = require(workerData.bindingPath);
-const mod = { print() {}, printErr() {} };
+const zstd = require(workerData.modulePath);
 const queue = [];
-let codec = null;
+let ready = false;
 function handle(msg) {
-  const src = new mod.VectorU8(), dst = new mod.VectorU8();
-  mod.cloneToVector(src, msg.block);
-  dst.resize(codec.compressBound(msg.block.length), 0);
-  const size = codec.compress(dst, src, msg.level);
-  dst.resize(size, 0);
-  const out = mod.cloneAsTypedArray(dst);
-  src.delete(); dst.delete();
+  const out = zstd.compress(msg.block, msg.level);
   parentPort.postMessage({ id: msg.id, out }, [out.buffer]);
 }
-mod.onRuntimeInitialized = () => { codec = new mod.ZstdCodec(); for (const m of queue.splice(0)) handle(m); };
-parentPort.on('message', (m) => (codec ? handle(m) : queue.push(m)));
-factory(mod);
+parentPort.on('message', (m) => (ready ? handle(m) : queue.push(m)));
+zstd.init().then(() => { ready = true; for (const m of queue.splice(0)) handle(m); });
 `;
 
 function wasmCompressor() {
+  // The zstd WASM build the project depends on (@bokuweb/zstd-wasm), one worker per core.
   const require = createRequire(path.join(process.cwd(), 'packages/squashfs/package.json'));
-  const bindingPath = require.resolve('zstd-codec/lib/zstd-codec-binding-wasm.js');
+  const modulePath = require.resolve('@bokuweb/zstd-wasm');
   const workers = [];
   const pending = new Map();
   let id = 0;
   for (let i = 0; i < cores; i++) {
-    const w = new Worker(WORKER, { eval: true, workerData: { bindingPath } });
+    const w = new Worker(WORKER, { eval: true, workerData: { modulePath } });
     w.on('message', (m) => {
       const p = pending.get(m.id);
       pending.delete(m.id);

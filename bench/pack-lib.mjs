@@ -1,7 +1,10 @@
 // Tiny driver for our encoder, straight from the built library (no CLI):
 //
 //   node bench/pack-lib.mjs <dir> <image> [--compression gzip|zstd] [--level N] [--block-size B]
+//                           [--hasher native|default] [--concurrency N] [--lib DIR]
 //
+// --hasher native: dedup hashing with node:crypto (sha256Hasher from ./node) instead of the
+// writer's default; --lib: another build of packages/squashfs/dist (experiments).
 // Used by the benchmark until/unless `bakery pack` exists (`--ours lib` forces it), and for
 // profiling: `node --cpu-prof --cpu-prof-dir=bench/results/prof bench/pack-lib.mjs <dir> <img>`.
 // Prints the WriteResult as one JSON line.
@@ -20,8 +23,9 @@ if (dir === undefined || image === undefined) {
   process.exit(2);
 }
 
-const core = await import(path.join(here, '../packages/squashfs/dist/index.js'));
-const node = await import(path.join(here, '../packages/squashfs/dist/node/index.js'));
+const lib = path.resolve(opt('lib') ?? path.join(here, '../packages/squashfs/dist'));
+const core = await import(path.join(lib, 'index.js'));
+const node = await import(path.join(lib, 'node/index.js'));
 
 const fromDirectory = node.fromDirectory ?? node.treeFromDirectory ?? node.readDirectory ?? node.directoryTree;
 if (typeof core.writeImage !== 'function' || typeof fromDirectory !== 'function' || node.createFileSink === undefined) {
@@ -46,6 +50,8 @@ const sink = await node.createFileSink(image);
 const options = { compression: opt('compression') ?? 'gzip', codecs };
 if (opt('level') !== undefined) options.level = Number(opt('level'));
 if (opt('block-size') !== undefined) options.blockSize = Number(opt('block-size'));
+if (opt('concurrency') !== undefined) options.concurrency = Number(opt('concurrency'));
+if (opt('hasher') === 'native') options.hasher = node.sha256Hasher;
 const result = await core.writeImage(root, sink, options);
 const t2 = performance.now();
 console.log(JSON.stringify({ ...result, scanMs: Math.round(t1 - t0), writeMs: Math.round(t2 - t1) }));
