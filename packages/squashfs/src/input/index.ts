@@ -3,3 +3,4 @@ export * from './glob.js';
 export * from './overrides.js';
 export * from './tar.js';
 export { isStorableXattr, STORABLE_XATTR_PREFIXES, XattrNameFilter } from './xattr-names.js';
+export type { ByteChunks } from './byte-reader.js';
