@@ -56,9 +56,15 @@ export async function fragmentBlock(ctx: DataContext, index: number): Promise<Ui
   return data;
 }
 
-/** Where each data block of a file lives. */
-export function blockLayout(ctx: DataContext, file: FileInode): { position: number; size: number; compressed: boolean; expected: number }[] {
-  const out = [];
+export interface BlockPlace {
+  position: number;
+  size: number;
+  compressed: boolean;
+  expected: number;
+}
+
+/** Where each data block of a file lives (generated lazily: block lists can be long). */
+export function* blockLayout(ctx: DataContext, file: FileInode): Generator<BlockPlace> {
   let position = file.startBlock;
   const n = file.blocks.length;
   for (let i = 0; i < n; i++) {
@@ -70,10 +76,36 @@ export function blockLayout(ctx: DataContext, file: FileInode): { position: numb
     if (decoded.size > 0 && !(position + decoded.size <= ctx.bytesUsed)) {
       throw corrupt('data block', position, `file inode ${file.inodeNumber}: block ${i} runs past bytes_used ${ctx.bytesUsed}`);
     }
-    out.push({ position, size: decoded.size, compressed: decoded.compressed, expected });
+    yield { position, size: decoded.size, compressed: decoded.compressed, expected };
     position += decoded.size;
   }
-  return out;
+}
+
+/** Reads one stored (non-sparse) data block and checks it decompresses to its declared size. */
+async function dataBlock(ctx: DataContext, file: FileInode, b: BlockPlace): Promise<Uint8Array> {
+  const raw = await readExact(ctx.source, b.position, b.size, ctx.bytesUsed, 'data block');
+  const data = b.compressed ? decompressBlock(ctx.decompressor, raw, b.expected, 'data block', b.position) : raw;
+  if (data.length !== b.expected) {
+    throw corrupt('data block', b.position, `file inode ${file.inodeNumber}: block holds ${data.length} bytes, expected ${b.expected}`);
+  }
+  return data;
+}
+
+/** The file's tail from its fragment block, bounds-checked. */
+async function fragmentTail(ctx: DataContext, file: FileInode): Promise<Uint8Array | null> {
+  const tail = file.fileSize - file.blocks.length * ctx.blockSize;
+  if (file.fragment === null || tail <= 0) return null;
+  const frag = await fragmentBlock(ctx, file.fragment);
+  if (file.fragmentOffset + tail > frag.length) {
+    throw corrupt('fragment block', file.fragmentOffset, `file inode ${file.inodeNumber}: tail of ${tail} bytes at ${file.fragmentOffset} past the ${frag.length}-byte fragment ${file.fragment}`);
+  }
+  return frag.subarray(file.fragmentOffset, file.fragmentOffset + tail);
+}
+
+/** verify: every stored block and the tail decompress to their declared sizes (sparse blocks cost nothing). */
+export async function checkFileData(ctx: DataContext, file: FileInode): Promise<void> {
+  for (const b of blockLayout(ctx, file)) if (b.size > 0) await dataBlock(ctx, file, b);
+  await fragmentTail(ctx, file);
 }
 
 /** Yields a file's contents block by block; every block decompresses to exactly its declared size. */
@@ -83,19 +115,8 @@ export async function* fileChunks(ctx: DataContext, file: FileInode): AsyncGener
       yield new Uint8Array(b.expected);
       continue;
     }
-    const raw = await readExact(ctx.source, b.position, b.size, ctx.bytesUsed, 'data block');
-    const data = b.compressed ? decompressBlock(ctx.decompressor, raw, b.expected, 'data block', b.position) : raw;
-    if (data.length !== b.expected) {
-      throw corrupt('data block', b.position, `file inode ${file.inodeNumber}: block holds ${data.length} bytes, expected ${b.expected}`);
-    }
-    yield data;
+    yield await dataBlock(ctx, file, b);
   }
-  const tail = file.fileSize - file.blocks.length * ctx.blockSize;
-  if (file.fragment !== null && tail > 0) {
-    const frag = await fragmentBlock(ctx, file.fragment);
-    if (file.fragmentOffset + tail > frag.length) {
-      throw corrupt('fragment block', file.fragmentOffset, `file inode ${file.inodeNumber}: tail of ${tail} bytes at ${file.fragmentOffset} past the ${frag.length}-byte fragment ${file.fragment}`);
-    }
-    yield frag.slice(file.fragmentOffset, file.fragmentOffset + tail);
-  }
+  const tail = await fragmentTail(ctx, file);
+  if (tail !== null) yield tail.slice();
 }

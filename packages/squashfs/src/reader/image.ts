@@ -77,6 +77,7 @@ export class SquashfsImage {
       xattrIds: layout.xattr?.ids.count ?? 0,
       directoryTableLength: layout.directoryTable.end - layout.directoryTable.start,
       maxSymlinkBytes: limits.maxSymlinkBytes,
+      maxBlocksPerFile: limits.maxBlocksPerFile,
     };
     this.dataContext = {
       source,
@@ -169,7 +170,7 @@ export class SquashfsImage {
 
   async xattrsOf(inode: Inode): Promise<Map<string, Uint8Array>> {
     if (inode.xattr === null || this.layout.xattr === null) return new Map();
-    return (await readXattrs(this.meta, this.layout.xattr, inode.xattr, this.limits.maxXattrValueBytes)).values;
+    return (await readXattrs(this.meta, this.layout.xattr, inode.xattr, this.limits)).values;
   }
 
   async statOf(inode: Inode, path: string, name: string): Promise<EntryStat> {

@@ -1,3 +1,4 @@
+import { SquashfsError } from '../errors.js';
 import { corrupt } from './corrupt.js';
 import { u16, u32, u64 } from './bytes.js';
 import { INODE_TYPE, MAX_NAME, METADATA_SIZE, NO_FRAGMENT, NO_XATTR } from './constants.js';
@@ -70,6 +71,7 @@ export interface InodeContext {
   xattrIds: number;
   directoryTableLength: number;
   maxSymlinkBytes: number;
+  maxBlocksPerFile: number;
 }
 
 /** Basic directory-entry type (1..7) of an inode type (1..14). */
@@ -182,6 +184,12 @@ export async function decodeInode(cur: MetaCursor, ctx: InodeContext, inodeTable
         if (file.fragmentOffset >= ctx.blockSize) throw bad(`fragment offset ${file.fragmentOffset} not below the block size`);
       }
       const count = file.fragment === null ? Math.ceil(file.fileSize / ctx.blockSize) : Math.floor(file.fileSize / ctx.blockSize);
+      if (count > ctx.maxBlocksPerFile) {
+        throw new SquashfsError('LIMIT_EXCEEDED', `inode ${common.inodeNumber}: ${count} data blocks, above maxBlocksPerFile (${ctx.maxBlocksPerFile})`, {
+          structure: 'inode table',
+          offset: at,
+        });
+      }
       // Read the block list in bounded chunks: a lying file size runs into the end of the table
       // long before it can make us allocate for it.
       let left = count;

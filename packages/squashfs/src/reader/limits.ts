@@ -10,8 +10,12 @@ export interface ReaderLimits {
   metadataCacheBlocks?: number;
   /** Parsed directory listings kept in the cache (default 32). */
   listingCacheSize?: number;
-  /** Most entries accepted in one directory (default 4,000,000). */
+  /** Most entries accepted in one directory (default 1,000,000). */
   maxDirectoryEntries?: number;
+  /** Most data blocks in one file's block list (default 2^23: 1 TiB with 128 KiB blocks). */
+  maxBlocksPerFile?: number;
+  /** Most bytes of xattr names and values on one inode (default 1 MiB). */
+  maxXattrBytesPerInode?: number;
 }
 
 export type ResolvedLimits = Required<ReaderLimits>;
@@ -22,7 +26,9 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   maxXattrValueBytes: 65536,
   metadataCacheBlocks: 256,
   listingCacheSize: 32,
-  maxDirectoryEntries: 4_000_000,
+  maxDirectoryEntries: 1_000_000,
+  maxBlocksPerFile: 1 << 23,
+  maxXattrBytesPerInode: 1 << 20,
 };
 
 export function resolveLimits(limits: ReaderLimits | undefined): ResolvedLimits {

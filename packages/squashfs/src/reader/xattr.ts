@@ -17,7 +17,7 @@ export async function readXattrs(
   meta: MetadataReader,
   table: NonNullable<Layout['xattr']>,
   index: number,
-  maxValueBytes: number,
+  limits: { maxXattrValueBytes: number; maxXattrBytesPerInode: number },
 ): Promise<{ entry: XattrIdEntry; values: Map<string, Uint8Array> }> {
   const e = await table.ids.entry(index);
   const entry: XattrIdEntry = { ref: u64(e, 0), count: u32(e, 8), size: u32(e, 12) };
@@ -27,6 +27,8 @@ export async function readXattrs(
     new MetaCursor(meta, 'xattr table', table.kvStart, table.kvEnd, Math.floor(ref / 65536), ref % 65536);
   const cur = cursorAt(entry.ref);
   const values = new Map<string, Uint8Array>();
+  const maxValueBytes = limits.maxXattrValueBytes;
+  let total = 0;
   for (let i = 0; i < entry.count; i++) {
     const where = table.kvStart + cur.block;
     const bad = (m: string) => corrupt('xattr table', where, `xattr id ${index}, pair ${i}: ${m}`);
@@ -50,6 +52,9 @@ export async function readXattrs(
       if (valueSize > maxValueBytes) throw bad(`value of ${valueSize} bytes (limit ${maxValueBytes})`);
       value = (await cur.read(valueSize)).slice();
     }
+    total += nameSize + value.length;
+    // Out-of-line values let a small table describe huge xattr sets: bound the total.
+    if (total > limits.maxXattrBytesPerInode) throw bad(`xattrs of one inode exceed ${limits.maxXattrBytesPerInode} bytes`);
     values.set(name, value);
   }
   return { entry, values };

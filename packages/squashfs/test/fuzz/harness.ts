@@ -20,7 +20,7 @@ import {
 } from '@sysext-bakery/squashfs';
 import { gensquashfs, isRoot, mksquashfs, pseudoBytes, setXattr } from './images.js';
 
-export const FUZZ_LIMITS: ReaderLimits = { maxReadFileBytes: 16 << 20, maxDirectoryEntries: 100_000 };
+export const FUZZ_LIMITS: ReaderLimits = { maxReadFileBytes: 16 << 20, maxDirectoryEntries: 100_000, maxBlocksPerFile: 1 << 16 };
 
 /** A small varied tree (a few KiB as an image with 4 KiB blocks). */
 export function buildSmallTree(root: string): void {
