@@ -47,7 +47,8 @@ function loadBlocks(root) {
   for (const f of files) {
     const data = fs.readFileSync(f);
     let o = 0;
-    for (; o + blockSize <= data.length; o += blockSize) blocks.push(data.subarray(o, o + blockSize));
+    // Each block in its own ArrayBuffer: posting a subarray to a worker would clone the whole file.
+    for (; o + blockSize <= data.length; o += blockSize) blocks.push(new Uint8Array(data.subarray(o, o + blockSize)));
     const tail = data.subarray(o);
     if (tail.length === 0) continue;
     if (fragLen + tail.length > blockSize) {
