@@ -184,7 +184,8 @@ export const nodeCodecs: CodecProvider & { createCodec(name: CompressionName, op
       if (!api) throw new SquashfsError('UNSUPPORTED', `node:zlib has no zstd in Node ${process.versions.node} (needs >= 22.15)`);
       return createNativeZstd(api, level);
     }
-    return createWorkerZstd(level, options.concurrency ?? availableParallelism());
+    // One worker per core at most: more blocks in flight (the writer keeps 2 per core) just queue.
+    return createWorkerZstd(level, Math.min(options.concurrency ?? Infinity, availableParallelism()));
   },
   decompressor(id: number): Decompressor | undefined {
     if (id === COMPRESSION_ID.gzip) return nodeGzipDecompressor;
