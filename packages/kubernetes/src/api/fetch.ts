@@ -131,7 +131,8 @@ function notFound(job: Job, err: KubernetesError): KubernetesError {
 }
 
 class Fetcher {
-  readonly missing: MissingArtifact[] = [];
+  /** Offline misses, by job (reported in job order). */
+  readonly missing = new Map<Job, MissingArtifact>();
   private readonly client: HttpClient;
   private readonly cache: ArtifactCache;
   private readonly opts: FetchOptions;
@@ -208,7 +209,7 @@ class Fetcher {
     const cached = await this.fromCache(job, key, expected, checks);
     if (cached !== undefined) return cached;
     if (this.opts.offline === true) {
-      this.missing.push({ artifact: job.name, version: job.version, arch: job.arch, reason: `not in the cache (${this.cache.root})` });
+      this.missing.set(job, { artifact: job.name, version: job.version, arch: job.arch, reason: `not in the cache (${this.cache.root})` });
       return undefined;
     }
 
@@ -295,9 +296,10 @@ export async function fetchKubernetesArtifacts(opts: FetchOptions): Promise<Fetc
     const settled = await settleLimited(jobs.map((job) => () => fetcher.run(job)), concurrency);
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
-    if (fetcher.missing.length > 0) {
-      const list = fetcher.missing.map((m) => `${m.artifact} ${m.version} ${m.arch}`).join(', ');
-      throw new KubernetesError('OFFLINE_MISSING', `offline: missing from the cache: ${list}. Run once online to fill the cache`, { missing: fetcher.missing });
+    if (fetcher.missing.size > 0) {
+      const missing = jobs.flatMap((j) => fetcher.missing.get(j) ?? []);
+      const list = missing.map((m) => `${m.artifact} ${m.version} ${m.arch}`).join(', ');
+      throw new KubernetesError('OFFLINE_MISSING', `offline: missing from the cache: ${list}. Run once online to fill the cache`, { missing });
     }
     const results = settled.map((s) => (s as PromiseFulfilledResult<FetchedArtifact>).value);
     const lock: LockFile = emptyLock();

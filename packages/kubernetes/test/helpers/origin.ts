@@ -67,7 +67,7 @@ export class Origin {
   }
 
   hits(path: string): LoggedRequest[] {
-    return this.log.filter((r) => r.path === path);
+    return this.log.filter((r) => r.path.split('?')[0] === path);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
