@@ -93,13 +93,6 @@ function pickRealBinaries(targetBytes, log) {
       if (st.isFile() && st.size >= 8 << 20 && st.size <= 160 << 20 && isElf(f)) others.push({ f, st });
     }
   }
-  try {
-    const exec = fs.realpathSync(process.execPath);
-    const st = fs.statSync(exec);
-    if (!others.some((o) => o.f === exec)) others.push({ f: exec, st });
-  } catch {
-    /* ignore */
-  }
   others.sort((x, y) => y.st.size - x.st.size || (x.f < y.f ? -1 : 1));
   for (const { f, st } of others) {
     if (total >= targetBytes) break;
