@@ -37,4 +37,5 @@ export {
   type FetchedArtifact,
   type ProgressEvent,
 } from './api/fetch.js';
+export { openArtifact } from './api/open.js';
 export { readLockFile, writeLockFile, parseLockFile, formatLockFile, emptyLock, type LockFile, type LockEntry } from './api/lock.js';

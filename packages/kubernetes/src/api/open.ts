@@ -1,0 +1,34 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { KubernetesError } from '../core/errors.js';
+import { sha256Label } from '../core/checksum.js';
+import type { FetchedArtifact } from './fetch.js';
+
+/**
+ * Stream a fetched artifact from the cache as chunks, re-checking its sha256 on the way: if the
+ * cached file was changed since it was verified, the stream fails with `CHECKSUM_MISMATCH` at
+ * its end (before the consumer can finish). Feed the CNI tarball to the squashfs tar reader:
+ *
+ * ```ts
+ * await addTar(tree, openArtifact(result.cni), { prefix: 'usr/local/bin/cni', strict: true });
+ * ```
+ */
+export async function* openArtifact(artifact: Pick<FetchedArtifact, 'path' | 'sha256' | 'size' | 'fileName' | 'url'>): AsyncGenerator<Uint8Array, void, undefined> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(artifact.path)) {
+    const buf = chunk as Buffer;
+    hash.update(buf);
+    size += buf.length;
+    if (size > artifact.size) break;
+    yield new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+  }
+  const actual = hash.digest('hex');
+  if (size !== artifact.size || actual !== artifact.sha256) {
+    throw new KubernetesError(
+      'CHECKSUM_MISMATCH',
+      `cached ${artifact.fileName} at ${artifact.path} changed after verification: expected ${sha256Label(artifact.sha256)} (${artifact.size} bytes), got ${size > artifact.size ? 'more bytes' : `${sha256Label(actual)} (${size} bytes)`}`,
+      { artifact: artifact.fileName, url: artifact.url, expected: sha256Label(artifact.sha256), actual: sha256Label(actual) },
+    );
+  }
+}
