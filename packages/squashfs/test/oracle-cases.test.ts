@@ -59,7 +59,7 @@ describe('oracle cases', () => {
       else tree.file(`big/${name}`, shared, { mtime: 1_600_000_000 + i, uid: i % 5, gid: i % 7 });
     }
     await writeAndCheck(tree, { compression: 'gzip', level: 1 });
-  });
+  }, 600_000);
 
   it('hard links to files, devices, fifos and sockets across directories', async () => {
     const tree = new Tree();

@@ -45,7 +45,7 @@ describe('checkImage on mksquashfs images of materialized trees (self-test of th
       }),
       { numRuns: RUNS },
     );
-  });
+  }, 120_000 + RUNS * 20_000);
 });
 
 describe('checkImage catches a wrong image (negative self-test)', () => {

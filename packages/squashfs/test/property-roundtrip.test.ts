@@ -10,6 +10,8 @@ import { arbTree, availableOracles, checkImage, formatReport, type CheckOptions,
 // Property: whatever tree and options, the image our writer produces reads back identically in
 // unsquashfs, sqfsdiff (against mksquashfs), rdsquashfs, 7-Zip, the kernel and our reader.
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 10);
+// Each run writes an image and runs six oracles (a few processes each): allow for slow, busy machines.
+const TIMEOUT = 120_000 + RUNS * 30_000;
 let work: string;
 let counter = 0;
 
@@ -66,7 +68,7 @@ describe('writeImage round trip against every oracle', () => {
         ),
         { numRuns: RUNS },
       );
-    });
+    }, TIMEOUT);
   }
 
   it('large directories (hundreds to thousands of entries)', async () => {
@@ -77,5 +79,5 @@ describe('writeImage round trip against every oracle', () => {
       ),
       { numRuns: Math.max(1, Math.ceil(RUNS / 5)) },
     );
-  });
+  }, TIMEOUT);
 });
