@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { SquashfsImage, sourceFromBytes, verifyImage, walkTree, writeImageToBytes, type FsNode, type Tree } from '@sysext-bakery/squashfs';
 import { arbTree } from '@sysext-bakery/squashfs/testing';
 
-const RUNS = Number(process.env['VERIFY_WRITER_RUNS'] ?? 12);
+const RUNS = Number(process.env['VERIFY_WRITER_RUNS'] ?? 8);
 
 async function contentOf(node: FsNode): Promise<Uint8Array | undefined> {
   if (node.kind !== 'file') return undefined;
