@@ -277,7 +277,8 @@ async function verifyOpened(img: SquashfsImage, problem: Problem, check: Check, 
   }
 
   // ---- export table: inode number i -> reference of that inode ----
-  if (layout.exports) {
+  // (Only when the inode count is right: a lying count must not make us walk billions of entries.)
+  if (layout.exports && inodes.size === sb.inodes) {
     const exports = layout.exports;
     await check(async () => {
       for (let n = 1; n <= exports.count; n++) {
@@ -290,7 +291,9 @@ async function verifyOpened(img: SquashfsImage, problem: Problem, check: Check, 
   }
 
   // ---- xattrs: every id entry and its key/value pairs ----
-  if (layout.xattr) {
+  if (layout.xattr && layout.xattr.ids.count > sb.inodes) {
+    problem({ structure: 'xattr table', offset: layout.xattr.headerStart + 8, message: `${layout.xattr.ids.count} xattr ids for ${sb.inodes} inodes` });
+  } else if (layout.xattr) {
     const xattr = layout.xattr;
     stats.xattrIds = xattr.ids.count;
     for (let i = 0; i < xattr.ids.count; i++) {
@@ -326,7 +329,7 @@ async function verifyOpened(img: SquashfsImage, problem: Problem, check: Check, 
       await checkFileData(img.dataAccess, file);
     });
   }
-  if (layout.fragments) {
+  if (layout.fragments && sb.fragments <= sb.inodes) {
     const fragments = layout.fragments;
     stats.fragmentBlocks = fragments.count;
     for (let i = 0; i < fragments.count; i++) {
