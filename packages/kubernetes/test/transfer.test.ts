@@ -102,6 +102,15 @@ describe('robust transfer', () => {
     expect(Buffer.compare(await kubeletBytes(r), rel.binaries.kubelet)).toBe(0);
   });
 
+  it('does not loop forever on a server that ignores Range and always cuts at the same point', async () => {
+    origin.always(KUBELET, { kind: 'cut', after: 50_000 });
+    const err = await rejection(fetchKubernetesArtifacts(options()));
+    expect(err.code).toBe('NETWORK');
+    expect(err.message).toContain('gave up after 4 attempts');
+    // 1 attempt that made progress + 4 that did not (retries: 3)
+    expect(origin.hits(KUBELET)).toHaveLength(5);
+  });
+
   it('handles 416 when the partial file is already complete', async () => {
     const part = join(dir.path, 'cache', 'artifacts', 'partial', 'kubelet_v1.35.0_amd64.part');
     await mkdir(join(dir.path, 'cache', 'artifacts', 'partial'), { recursive: true });

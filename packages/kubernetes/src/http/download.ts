@@ -133,6 +133,15 @@ export async function downloadToFile(client: HttpClient, url: string, partPath: 
     await writeFile(metaPath, JSON.stringify({ url } satisfies PartMeta));
   }
 
+  // Only a new high-water mark counts as progress (which resets the retry budget): a server
+  // that ignores Range and cuts every response at the same point must not loop forever.
+  let best = offset;
+  const progressed = (madeProgress: () => void): void => {
+    if (offset > best) {
+      best = offset;
+      madeProgress();
+    }
+  };
   await client.withRetry(url, async ({ madeProgress }) => {
     const headers: Record<string, string> = {};
     if (offset > 0 && validator !== undefined) {
@@ -176,7 +185,6 @@ export async function downloadToFile(client: HttpClient, url: string, partPath: 
       throw await client.statusFailure(res, url);
     }
 
-    const start = offset;
     let done = offset;
     const ready = prepare().then(() => open(partPath, 'a'));
     onProgress?.(done, total);
@@ -189,14 +197,14 @@ export async function downloadToFile(client: HttpClient, url: string, partPath: 
       res.body.destroy();
       await ready.then((fh) => fh.close()).catch(() => undefined);
       offset = await sizeOf(partPath);
-      if (offset > start) madeProgress();
+      progressed(madeProgress);
       if (validator === undefined) offset = 0; // cannot resume safely without a validator
       throw err;
     }
     await (await ready).close();
     offset = await sizeOf(partPath);
     if (total !== undefined && offset !== total) {
-      if (offset > start) madeProgress();
+      progressed(madeProgress);
       throw client.retryable(new KubernetesError('NETWORK', `short body from ${redact(url)}: ${offset} of ${total} bytes`, { url }));
     }
   });
