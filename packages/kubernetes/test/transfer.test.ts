@@ -228,9 +228,20 @@ describe('robust transfer', () => {
       expect(proxy.seen.some((s) => s === `CONNECT ${host}` || s === `GET ${origin.url}${KUBELET}`)).toBe(true);
       expect(origin.hits(KUBELET)).toHaveLength(1);
 
+      const seenBeforeEnvCheck = proxy.seen.length;
+      // An injected env is the whole truth: process.env's proxy variables are not consulted.
+      const saved = process.env.HTTP_PROXY;
+      process.env.HTTP_PROXY = proxy.url;
+      try {
+        await fetchKubernetesArtifacts(options({ env: {}, cacheDir: join(dir.path, 'c3') }));
+      } finally {
+        if (saved === undefined) delete process.env.HTTP_PROXY;
+        else process.env.HTTP_PROXY = saved;
+      }
       const n = proxy.seen.length;
       await fetchKubernetesArtifacts(options({ env: { http_proxy: proxy.url, NO_PROXY: '127.0.0.1' }, cacheDir: join(dir.path, 'c2') }));
       expect(proxy.seen.length).toBe(n);
+      expect(seenBeforeEnvCheck).toBe(proxy.seen.length);
     } finally {
       await proxy.close();
     }

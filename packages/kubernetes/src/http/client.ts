@@ -95,7 +95,9 @@ export class HttpClient {
       this.dispatcher = opts.dispatcher;
       this.ownsDispatcher = false;
     } else {
-      const proxyEnv = (lower: string): string | undefined => env[lower] ?? env[lower.toUpperCase()];
+      // '' (not undefined) when unset: undici would otherwise fall back to process.env, and an
+      // injected `env` must be the whole truth.
+      const proxyEnv = (lower: string): string => env[lower] ?? env[lower.toUpperCase()] ?? '';
       this.dispatcher = new EnvHttpProxyAgent({
         allowH2: false,
         connect: { timeout: connectMs },
