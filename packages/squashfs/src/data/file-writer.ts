@@ -1,8 +1,9 @@
 import type { Codec } from '../compress/codec.js';
 import { SquashfsError } from '../errors.js';
-import { SQUASHFS_DATA_UNCOMPRESSED, SQUASHFS_INVALID_FRAG } from '../format/constants.js';
+import { SQUASHFS_INVALID_FRAG } from '../format/constants.js';
 import type { FileContent } from '../tree/node.js';
 import { describe, type SinkCursor } from './block-writer.js';
+import type { BlockQueue } from './block-queue.js';
 import { DedupIndex } from './dedup.js';
 import type { FragmentPacker } from './fragment-packer.js';
 import type { Hasher } from './sha256.js';
@@ -28,19 +29,12 @@ export interface FileWriterOptions {
   packer: FragmentPacker | null;
   /** Pack tail ends of files with at least one full block into fragments too. */
   tailEnds: boolean;
-  /** Blocks in flight at once. */
-  window: number;
+  /** The ordered write stage (blocks in flight across files). */
+  queue: BlockQueue;
   hasher: (() => Hasher) | null;
   signal?: AbortSignal;
 }
 
-interface Pending {
-  block: Uint8Array;
-  /** null for a sparse block. */
-  compressed: Promise<Uint8Array | null> | null;
-}
-
-const noop = (): void => {};
 /** Tags of the dedup hash encoding: each full block is tagged zero/data, the tail is tagged. */
 const TAG_ZERO = new Uint8Array([0]);
 const TAG_DATA = new Uint8Array([1]);
@@ -51,9 +45,15 @@ export function abortError(signal: AbortSignal): SquashfsError {
 }
 
 /**
- * Streams file contents into data blocks: cuts them into blocks, detects sparse blocks, compresses
- * up to `window` blocks at once and writes the results strictly in order, hashes the content for
- * deduplication, and hands tails to the fragment packer.
+ * Streams file contents into data blocks: cuts them into blocks, detects sparse blocks, hashes the
+ * content for deduplication, queues the blocks on the shared {@link BlockQueue} (compressed
+ * `window` at a time across file boundaries, written in order) and hands tails to the fragment
+ * packer.
+ *
+ * A placement is complete only after {@link finish}: block words and the start position are filled
+ * in as the blocks are written. A duplicate is known once the whole file was read; its blocks still
+ * queued are dropped and the cursor moves back over those already written (they are the last
+ * blocks in the queue, as tails and fragment blocks are queued only after the decision).
  */
 export class FileWriter {
   readonly dedup = new DedupIndex();
@@ -67,55 +67,44 @@ export class FileWriter {
     this.o = options;
   }
 
-  async write(content: FileContent, path: string): Promise<FilePlacement & { duplicate: boolean }> {
-    const { blockSize, codec, cursor, signal } = this.o;
+  async write(content: FileContent, path: string): Promise<FilePlacement> {
+    const { blockSize, codec, queue, signal } = this.o;
     const declared = content.size;
     const hasher = this.o.hasher?.() ?? null;
-    const start = cursor.pos;
-    const blocks: number[] = [];
-    const queue: Pending[] = [];
-    let sparse = 0;
+    const placement: FilePlacement = { size: 0, startBlock: 0, blocks: [], fragment: SQUASHFS_INVALID_FRAG, offset: 0, sparse: 0 };
+    let queued = 0;
+    let placed = 0;
+    let sparseBlocks = 0;
     let total = 0;
     let partial: Uint8Array | null = null;
+    /** `partial` is a view of a chunk from the source, not a block buffer of our own. */
+    let borrowed = false;
     let fill = 0;
 
-    const drainOne = async (): Promise<void> => {
-      const p = queue.shift()!;
-      if (p.compressed === null) {
-        blocks.push(0);
-        sparse += p.block.length;
-        this.sparseBlocks++;
-        return;
-      }
-      let packed: Uint8Array | null;
-      try {
-        packed = await p.compressed;
-      } catch (cause) {
-        if (cause instanceof SquashfsError) throw cause;
-        throw new SquashfsError('IO', `compressing a block of ${path} failed: ${describe(cause)}`, { path, cause });
-      }
-      const useRaw = packed === null || packed.length >= p.block.length;
-      const data = useRaw ? p.block : packed!;
-      await cursor.append(data);
-      blocks.push(data.length | (useRaw ? SQUASHFS_DATA_UNCOMPRESSED : 0));
+    const onPlaced = (position: number, word: number, length: number): void => {
+      if (placed === 0) placement.startBlock = position;
+      placed++;
+      placement.blocks.push(word);
+      if (word === 0) placement.sparse += length;
     };
+    const what = `a block of ${path}`;
 
     /** Queues one block; `hash` is false for the tail, which was hashed (tagged) already. */
     const emit = async (block: Uint8Array, hash = true): Promise<void> => {
       const h = hash ? hasher : null;
+      const placed = (position: number, word: number): void => onPlaced(position, word, block.length);
+      queued++;
       if (isAllZero(block)) {
         // A sparse block is hashed as a tag only: the encoding stays injective for a given
         // size (all blocks but the tail are full), and huge sparse files hash in no time.
         h?.update(TAG_ZERO);
-        queue.push({ block, compressed: null });
+        sparseBlocks++;
+        await queue.push({ raw: block, compressed: null, placed, what, path });
       } else {
         h?.update(TAG_DATA);
         h?.update(block);
-        const compressed = codec.compress(block);
-        compressed.catch(noop);
-        queue.push({ block, compressed });
+        await queue.push({ raw: block, compressed: codec.compress(block), placed, what, path });
       }
-      while (queue.length >= this.o.window) await drainOne();
     };
 
     let source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
@@ -159,13 +148,26 @@ export class FileWriter {
             off += blockSize;
             continue;
           }
-          partial ??= new Uint8Array(blockSize);
+          if (fill === 0) {
+            // Less than a block left in this chunk: borrow it (no copy) until more data comes;
+            // a small file read in one chunk is never copied here.
+            partial = chunk.subarray(off);
+            borrowed = true;
+            fill = partial.length;
+            break;
+          }
+          if (borrowed) {
+            const own = new Uint8Array(blockSize);
+            own.set(partial!.subarray(0, fill));
+            partial = own;
+            borrowed = false;
+          }
           const n = Math.min(blockSize - fill, chunk.length - off);
-          partial.set(chunk.subarray(off, off + n), fill);
+          partial!.set(chunk.subarray(off, off + n), fill);
           fill += n;
           off += n;
           if (fill === blockSize) {
-            await emit(partial);
+            await emit(partial!);
             partial = null;
             fill = 0;
           }
@@ -184,11 +186,10 @@ export class FileWriter {
     if (declared !== undefined && total !== declared) {
       throw new SquashfsError('SIZE_MISMATCH', `${path}: the source gave ${total} bytes but ${declared} were declared (did the file shrink while being read?)`, { path });
     }
-    if (total === 0) {
-      return { size: 0, startBlock: 0, blocks: [], fragment: SQUASHFS_INVALID_FRAG, offset: 0, sparse: 0, duplicate: false };
-    }
+    if (total === 0) return placement;
+    placement.size = total;
 
-    // Decide dedup before anything goes into a fragment, so nothing needs undoing.
+    // Decide dedup before anything goes into a fragment, so only this file's blocks need undoing.
     const tail = fill > 0 ? partial!.subarray(0, fill) : null;
     let key: string | undefined;
     if (hasher !== null) {
@@ -199,23 +200,20 @@ export class FileWriter {
       key = DedupIndex.key(hasher.digest(), total);
       const earlier = this.dedup.get(key);
       if (earlier !== undefined) {
-        queue.length = 0; // in-flight compressions are dropped (their rejections are already handled)
-        cursor.rewind(start);
+        queue.dropLast(queued - placed);
+        if (placed > 0) this.o.cursor.rewind(placement.startBlock);
         this.duplicates++;
-        return { ...earlier, duplicate: true };
+        return earlier;
       }
     }
 
     const packer = this.o.packer;
-    const tailInFragment = tail !== null && packer !== null && (blocks.length + queue.length === 0 || this.o.tailEnds);
+    const tailInFragment = tail !== null && packer !== null && (queued === 0 || this.o.tailEnds);
     if (tail !== null && !tailInFragment) await emit(tail, false);
-    while (queue.length > 0) await drainOne();
-    let fragment = SQUASHFS_INVALID_FRAG;
-    let offset = 0;
-    if (tailInFragment) ({ fragment, offset } = await packer!.add(tail!));
-    const placement: FilePlacement = { size: total, startBlock: blocks.length > 0 ? start : 0, blocks, fragment, offset, sparse };
+    if (tailInFragment) ({ fragment: placement.fragment, offset: placement.offset } = await packer!.add(tail!));
+    this.sparseBlocks += sparseBlocks;
     if (key !== undefined) this.dedup.set(key, placement);
-    return { ...placement, duplicate: false };
+    return placement;
   }
 }
 

@@ -1,11 +1,11 @@
 import type { Codec } from '../compress/codec.js';
-import { SQUASHFS_DATA_UNCOMPRESSED } from '../format/constants.js';
 import type { FragmentEntry } from '../format/fragment-table.js';
-import type { SinkCursor } from './block-writer.js';
+import type { BlockQueue } from './block-queue.js';
 
 /**
  * Packs small files and tail ends into fragment blocks of `blockSize`, in the order they come.
- * A full fragment block is compressed and written at the cursor before the next one starts.
+ * A full fragment block is queued on the shared {@link BlockQueue} (compressed in the background,
+ * written in order); its table entry is filled in when it is written.
  */
 export class FragmentPacker {
   readonly entries: FragmentEntry[] = [];
@@ -14,12 +14,12 @@ export class FragmentPacker {
 
   private readonly blockSize: number;
   private readonly codec: Codec;
-  private readonly cursor: SinkCursor;
+  private readonly queue: BlockQueue;
 
-  constructor(blockSize: number, codec: Codec, cursor: SinkCursor) {
+  constructor(blockSize: number, codec: Codec, queue: BlockQueue) {
     this.blockSize = blockSize;
     this.codec = codec;
-    this.cursor = cursor;
+    this.queue = queue;
     this.buf = new Uint8Array(blockSize);
   }
 
@@ -33,17 +33,23 @@ export class FragmentPacker {
     return { fragment: this.entries.length, offset };
   }
 
-  /** Writes the pending fragment block, if any. */
+  /** Queues the pending fragment block, if any (written by the queue's next drain). */
   async flush(): Promise<void> {
     if (this.fill === 0) return;
     const raw = this.buf.subarray(0, this.fill);
-    const packed = await this.codec.compress(raw);
-    const useRaw = packed === null || packed.length >= raw.length;
-    const data = useRaw ? raw : packed;
-    const start = await this.cursor.append(data);
-    this.entries.push({ start, size: data.length | (useRaw ? SQUASHFS_DATA_UNCOMPRESSED : 0) });
+    const entry: FragmentEntry = { start: 0, size: 0 };
+    this.entries.push(entry);
     this.buf = new Uint8Array(this.blockSize);
     this.fill = 0;
+    await this.queue.push({
+      raw,
+      compressed: this.codec.compress(raw),
+      placed: (position, word) => {
+        entry.start = position;
+        entry.size = word;
+      },
+      what: 'a fragment block',
+    });
   }
 
   /** Bytes waiting in the current fragment block. */

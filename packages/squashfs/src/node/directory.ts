@@ -2,7 +2,7 @@
  * A directory on disk → the in-memory tree: lstat metadata, symlinks (not followed), hard links
  * (one node per dev+ino), devices, FIFOs, sockets and xattrs; plus file content read from a path.
  */
-import type { BigIntStats } from 'node:fs';
+import { closeSync, openSync, readSync as fsReadSync, type BigIntStats } from 'node:fs';
 import { lstat, open, readdir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SquashfsError, type SquashfsWarning } from '../errors.js';
@@ -16,10 +16,24 @@ import { Tree, makeMeta, type TreeDefaults } from '../tree/tree.js';
 export const FILE_READ_SIZE = 1 << 20;
 const U32_MAX = 0xffff_ffff;
 
+/** Files up to this declared size are read with synchronous calls (see {@link contentFromPath}). */
+export const SYNC_READ_MAX = 256 << 10;
+
+/** Size of the next read: the declared bytes still expected (1 to confirm the end), else 1 MiB. */
+function nextReadSize(remaining: number | undefined): number {
+  return remaining === undefined || remaining < 0 ? FILE_READ_SIZE : remaining === 0 ? 1 : Math.min(remaining, FILE_READ_SIZE);
+}
+
 /**
  * Content of a file on disk, re-openable: every `open()` opens the file again and yields its bytes
  * in reads of up to 1 MiB (each a fresh buffer, so the writer may keep slices). `size`, when given,
- * is enforced by the writer, which so detects a file that changed while the image was written.
+ * is enforced by the writer, which so detects a file that changed while the image was written;
+ * it also sizes the read buffers (a small file is not read into a 1 MiB buffer), the read that
+ * confirms the end of the file uses a 1-byte buffer.
+ *
+ * Files of a declared size up to {@link SYNC_READ_MAX} are read with synchronous calls when
+ * iterated (open, read, read, close: a few microseconds from the page cache, where four round trips
+ * through the libuv pool cost several times more); larger files asynchronously.
  */
 export function contentFromPath(path: string, size?: number): FileContent {
   async function* read(): AsyncGenerator<Uint8Array> {
@@ -29,9 +43,11 @@ export function contentFromPath(path: string, size?: number): FileContent {
     } catch (e) {
       throw ioError(`cannot open ${path}`, path, e);
     }
+    let remaining = size;
     try {
       for (;;) {
-        const buffer = new Uint8Array(FILE_READ_SIZE);
+        // Uninitialized memory is fine: only the bytes read are yielded.
+        const buffer: Uint8Array = Buffer.allocUnsafeSlow(nextReadSize(remaining));
         let n: number;
         try {
           ({ bytesRead: n } = await handle.read(buffer, 0, buffer.length, null));
@@ -39,13 +55,40 @@ export function contentFromPath(path: string, size?: number): FileContent {
           throw ioError(`cannot read ${path}`, path, e);
         }
         if (n === 0) return;
+        if (remaining !== undefined) remaining = remaining === 0 ? -1 : remaining - n;
         yield n === buffer.length ? buffer : buffer.subarray(0, n);
       }
     } finally {
       await handle.close();
     }
   }
-  return { open: read, origin: path, ...(size === undefined ? {} : { size }) };
+  function* readSync(): Generator<Uint8Array> {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (e) {
+      throw ioError(`cannot open ${path}`, path, e);
+    }
+    let remaining = size;
+    try {
+      for (;;) {
+        const buffer: Uint8Array = Buffer.allocUnsafeSlow(nextReadSize(remaining));
+        let n: number;
+        try {
+          n = fsReadSync(fd, buffer, 0, buffer.length, null);
+        } catch (e) {
+          throw ioError(`cannot read ${path}`, path, e);
+        }
+        if (n === 0) return;
+        if (remaining !== undefined) remaining = remaining === 0 ? -1 : remaining - n;
+        yield n === buffer.length ? buffer : buffer.subarray(0, n);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+  const small = size !== undefined && size <= SYNC_READ_MAX;
+  return { open: small ? readSync : read, origin: path, ...(size === undefined ? {} : { size }) };
 }
 
 export interface DirectoryOptions {

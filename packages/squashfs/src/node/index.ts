@@ -3,3 +3,4 @@ export * from './codecs.js';
 export * from './file-io.js';
 export * from './directory.js';
 export * from './extract.js';
+export * from './write-file.js';

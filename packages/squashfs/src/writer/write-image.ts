@@ -11,7 +11,9 @@ import { encodeXattrIdEntries, encodeXattrIdTableHeader, type XattrIdEntry } fro
 import { MemorySink, type ImageSink } from '../io/sink.js';
 import { MetadataWriter, type MetadataCompressor } from '../metadata/metadata-writer.js';
 import { SinkCursor, describe, writeAt } from '../data/block-writer.js';
+import { BlockQueue } from '../data/block-queue.js';
 import { FileWriter, abortError, type FilePlacement } from '../data/file-writer.js';
+import { ReadAhead } from '../data/read-ahead.js';
 import { FragmentPacker } from '../data/fragment-packer.js';
 import { Sha256 } from '../data/sha256.js';
 import type { DirNode, FsNode } from '../tree/node.js';
@@ -73,27 +75,36 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
       flags |= C.SQUASHFS_COMP_OPT;
     }
 
-    // File data, in inode pre-order (each hard-linked file once).
-    const packer = o.fragments ? new FragmentPacker(o.blockSize, codec, cursor) : null;
+    // File data, in inode pre-order (each hard-linked file once). Blocks of consecutive files are
+    // compressed concurrently and written in order by one queue; small files are read ahead.
+    const queue = new BlockQueue(cursor, o.concurrency);
+    const packer = o.fragments ? new FragmentPacker(o.blockSize, codec, queue) : null;
     const files = new FileWriter({
       blockSize: o.blockSize,
       codec,
       cursor,
+      queue,
       packer,
       tailEnds: o.tailEnds,
-      window: o.concurrency,
       hasher: o.dedup ? (o.hasher ?? (() => new Sha256())) : null,
       ...(signal === undefined ? {} : { signal }),
     });
     const placements = new Map<FsNode, FilePlacement>();
+    const readAhead = new ReadAhead(tree.files);
     let filesDone = 0;
-    for (const { node, path } of tree.files) {
-      if (signal?.aborted) throw abortError(signal);
-      placements.set(node, await files.write(node.content, path));
-      filesDone++;
-      options.onProgress?.({ bytesIn: files.bytesIn, bytesOut: cursor.bytesOut, filesDone, filesTotal: tree.files.length });
+    try {
+      for (let i = 0; i < tree.files.length; i++) {
+        if (signal?.aborted) throw abortError(signal);
+        const { node, path } = tree.files[i]!;
+        placements.set(node, await files.write(await readAhead.content(i), path));
+        filesDone++;
+        options.onProgress?.({ bytesIn: files.bytesIn, bytesOut: cursor.bytesOut, filesDone, filesTotal: tree.files.length });
+      }
+      await packer?.flush();
+      await queue.drainAll();
+    } finally {
+      readAhead.cancel();
     }
-    await packer?.flush();
     const fragments = packer?.entries ?? [];
     if (signal?.aborted) throw abortError(signal);
 
