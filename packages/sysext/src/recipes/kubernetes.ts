@@ -58,7 +58,8 @@ export function minorSeries(version: string): string {
 }
 
 function describe(a: FetchedArtifact): string {
-  return `${a.name} ${a.version} ${a.arch}: sha256 ${a.sha256.slice(0, 16)}…, verified by ${a.checks.join(' + ')}${a.fromCache ? ' (cached)' : ''}`;
+  const weak = a.verification === 'checksum-file' ? ' only: not in the pinned table; keep its digest with --write-lock and check later builds with --lock' : '';
+  return `${a.name} ${a.version} ${a.arch}: sha256 ${a.sha256.slice(0, 16)}…, verified by ${a.checks.join(' + ')}${weak}${a.fromCache ? ' (cached)' : ''}`;
 }
 
 /**
