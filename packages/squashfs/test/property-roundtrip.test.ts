@@ -34,6 +34,8 @@ interface Case {
   dedup: boolean;
   xattrs: boolean;
   allRoot: boolean;
+  /** SOURCE_DATE_EPOCH-style clamp of inode mtimes (-1: none). */
+  clamp: number;
 }
 
 function arbCase(compression: Case['compression']): fc.Arbitrary<Case> {
@@ -45,14 +47,17 @@ function arbCase(compression: Case['compression']): fc.Arbitrary<Case> {
     dedup: fc.boolean(),
     xattrs: fc.boolean(),
     allRoot: fc.boolean(),
+    clamp: fc.oneof(fc.constant(-1), fc.constant(-1), fc.integer({ min: 0, max: 0xffff_ffff })),
   });
 }
 
 async function roundTrip(c: Case, tree: Parameters<typeof writeImage>[0], oracles?: readonly OracleName[]): Promise<void> {
   const image = join(work, `case-${counter++}.sqfs`);
-  const options: WriteOptions = { ...c, codecs: nodeCodecs, level: c.compression === 'gzip' ? 6 : 3 };
+  const { clamp, ...rest } = c;
+  const clampMtime = clamp >= 0 ? { clampMtime: clamp } : {};
+  const options: WriteOptions = { ...rest, ...clampMtime, codecs: nodeCodecs, level: c.compression === 'gzip' ? 6 : 3 };
   await writeImage(tree, await createFileSink(image), options);
-  const check: CheckOptions = { ...c, ...(oracles === undefined ? {} : { oracles }) };
+  const check: CheckOptions = { ...rest, ...clampMtime, ...(oracles === undefined ? {} : { oracles }) };
   const report = await checkImage(image, tree, check);
   await rm(image, { force: true });
   if (report.differences.length > 0) throw new Error(`${JSON.stringify(c)}\n${formatReport(report)}`);
