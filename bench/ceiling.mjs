@@ -9,6 +9,8 @@
 //   gzip: node:zlib deflate (zlib stream, as SquashFS gzip) on the libuv thread pool.
 //   zstd: node:zlib zstdCompress where this Node has it (22.15+/23.8+), else the zstd WASM
 //         build (@bokuweb/zstd-wasm, as the project) in one worker thread per core (Node 20).
+//   --via workers: the same native node:zlib codec called synchronously in one worker thread per
+//         core (deflateSync / zstdCompressSync): no per-call stream set-up on the main thread.
 //   --via ours: the project's own nodeCodecs codec (packages/squashfs/dist/node), for comparison.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -110,6 +112,45 @@ function wasmCompressor() {
   return fn;
 }
 
+const SYNC_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const zlib = require('node:zlib');
+const C = zlib.constants;
+const level = workerData.level;
+const compress = workerData.codec === 'gzip'
+  ? (b) => zlib.deflateSync(b, { level })
+  : (b) => zlib.zstdCompressSync(b, { pledgedSrcSize: b.length, params: { [C.ZSTD_c_compressionLevel]: level, [C.ZSTD_c_contentSizeFlag]: 1, [C.ZSTD_c_checksumFlag]: 0 } });
+parentPort.on('message', (m) => {
+  const o = compress(m.block);
+  const out = new Uint8Array(o.buffer, o.byteOffset, o.byteLength).slice();
+  parentPort.postMessage({ id: m.id, out }, [out.buffer]);
+});
+`;
+
+function syncWorkersCompressor() {
+  if (codec === 'zstd' && !hasNativeZstd) throw new Error('--via workers needs node:zlib zstd (Node >= 22.15)');
+  const workers = [];
+  const pending = new Map();
+  let id = 0;
+  for (let i = 0; i < cores; i++) {
+    const w = new Worker(SYNC_WORKER, { eval: true, workerData: { codec, level } });
+    w.on('message', (m) => {
+      const p = pending.get(m.id);
+      pending.delete(m.id);
+      p(m.out);
+    });
+    workers.push(w);
+  }
+  const fn = (block) =>
+    new Promise((res) => {
+      const n = id++;
+      pending.set(n, res);
+      workers[n % workers.length].postMessage({ id: n, block });
+    });
+  fn.close = () => Promise.all(workers.map((w) => w.terminate()));
+  return fn;
+}
+
 async function oursCompressor() {
   const node = await import(path.resolve('packages/squashfs/dist/node/index.js'));
   const provider = typeof node.nodeCodecs === 'function' ? node.nodeCodecs() : node.nodeCodecs;
@@ -120,7 +161,7 @@ async function oursCompressor() {
 }
 
 const blocks = loadBlocks(dir);
-const compress = via === 'ours' ? await oursCompressor() : via === 'wasm' ? wasmCompressor() : zlibCompressor();
+const compress = via === 'ours' ? await oursCompressor() : via === 'wasm' ? wasmCompressor() : via === 'workers' ? syncWorkersCompressor() : zlibCompressor();
 // Warm up (worker start-up, WASM instantiation) outside the timed section.
 await Promise.all(blocks.slice(0, cores).map((b) => compress(b)));
 let bytesIn = 0, bytesOut = 0, next = 0;
