@@ -41,6 +41,9 @@ if (typeof core.writeImage !== 'function' || typeof fromDirectory !== 'function'
   process.exit(3);
 }
 const codecs = typeof node.nodeCodecs === 'function' ? node.nodeCodecs() : node.nodeCodecs;
+// Worker-backed zstd (Node < 22.15) compresses metadata with compressSync on the main thread,
+// which needs the main-thread WASM loaded first.
+await node.nodeCodecsReady?.();
 
 const t0 = performance.now();
 const tree = await fromDirectory(dir);
