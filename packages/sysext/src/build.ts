@@ -129,7 +129,7 @@ export async function buildSysext(options: BuildSysextOptions): Promise<BuildSys
 
   const path = typeof options.output === 'string' ? options.output : undefined;
   const sink = typeof options.output === 'string' ? await createFileSink(options.output) : options.output;
-  const codecs = nodeCodecs();
+  const codecs = await nodeCodecs();
   const write = await writeImage(image, sink, {
     compression,
     ...(options.level === undefined ? {} : { level: options.level }),

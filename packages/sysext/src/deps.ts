@@ -1,10 +1,11 @@
 /** The squashfs functions this package builds on, in one place. */
 export { writeImage, addTar } from '@sysext-bakery/squashfs';
 export { createFileSink, fromDirectory, contentFromPath, removeTempFilesOnSignal, fileImageSource, openImageFile } from '@sysext-bakery/squashfs/node';
-import { nodeCodecs as codecs } from '@sysext-bakery/squashfs/node';
+import { nodeCodecs as codecs, nodeCodecsReady } from '@sysext-bakery/squashfs/node';
 import type { CodecProvider } from '@sysext-bakery/squashfs';
 
-/** The parallel Node codecs (worker-thread zlib/zstd). */
-export function nodeCodecs(): CodecProvider {
+/** The parallel Node codecs (worker-thread zlib/zstd), with the main-thread zstd WASM loaded (Node < 22.15). */
+export async function nodeCodecs(): Promise<CodecProvider> {
+  await nodeCodecsReady();
   return codecs;
 }

@@ -93,7 +93,7 @@ export async function packImage(options: PackOptions): Promise<PackResult> {
   }
   const sde = options.sourceDateEpoch;
   const mkfsTime = options.mkfsTime ?? sde;
-  const codecs = nodeCodecs();
+  const codecs = await nodeCodecs();
   const sink = await createFileSink(options.output);
   const write = await writeImage(tree, sink, {
     compression: options.compression ?? 'gzip',

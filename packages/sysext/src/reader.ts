@@ -20,7 +20,7 @@ function isNotFound(err: unknown): boolean {
 
 /** Opens an image file with the squashfs reader. */
 export async function openImage(path: string): Promise<ImageReader> {
-  const image = await openImageFile(path, { codecs: nodeCodecs() });
+  const image = await openImageFile(path, { codecs: await nodeCodecs() });
   return {
     image,
     async stat(p) {
@@ -41,7 +41,7 @@ export async function openImage(path: string): Promise<ImageReader> {
 export async function verifyImageFile(path: string): Promise<VerifyReport> {
   const source = await fileImageSource(path);
   try {
-    return await verifyImage(source, { codecs: nodeCodecs() });
+    return await verifyImage(source, { codecs: await nodeCodecs() });
   } finally {
     await source.close?.();
   }
