@@ -124,7 +124,7 @@ describe('generated content and trees', () => {
         for (const names of siblings.values()) for (let i = 1; i < names.length; i++) expect(compareNames(names[i - 1]!, names[i]!)).toBeLessThan(0);
         expect(describeTree(tree)).toContain('"/"');
       }),
-      { numRuns: 40 },
+      { numRuns: 25 },
     );
   });
 
