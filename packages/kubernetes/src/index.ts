@@ -39,3 +39,8 @@ export {
 } from './api/fetch.js';
 export { openArtifact } from './api/open.js';
 export { readLockFile, writeLockFile, parseLockFile, formatLockFile, emptyLock, type LockFile, type LockEntry } from './api/lock.js';
+export { DEFAULT_REKOR_URL } from './signature/rekor.js';
+export { parseTrustedRoot, type TrustedRootJson, type TrustRoot } from './signature/trust-root.js';
+export { SIGSTORE_PUBLIC_GOOD_TRUSTED_ROOT } from './data/trusted-root.js';
+export { KUBERNETES_SIGNER, type SignerPolicy } from './signature/verify.js';
+export type { SigstoreBundle } from './signature/bundle.js';

@@ -329,10 +329,10 @@ describe('fetchKubernetesArtifacts', () => {
     expect(peak).toBeLessThanOrEqual(2);
   });
 
-  it('refuses the signature flag instead of pretending to verify', async () => {
-    const err = await rejection(fetchKubernetesArtifacts(options({ verifySignatures: true })));
+  it('checks the signature trust root before any request', async () => {
+    const err = await rejection(fetchKubernetesArtifacts(options({ verifySignatures: true, trustedRoot: { tlogs: [] } })));
     expect(err.code).toBe('SIGNATURE');
-    expect(err.message).toMatch(/not implemented/);
+    expect(err.message).toMatch(/invalid Sigstore trusted root: no transparency logs/);
     expect(origin.log).toHaveLength(0);
   });
 

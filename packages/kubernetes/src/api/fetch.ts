@@ -5,7 +5,11 @@ import { hashFile, parseChecksumFile, sha256Label } from '../core/checksum.js';
 import { KubernetesError, type MissingArtifact } from '../core/errors.js';
 import { lookupPinned, pinnedChecksums, type PinnedChecksumTable } from '../core/pinned.js';
 import { cniFileName, crictlFileName, joinUrl, k8sBinaryUrl, redact, type Bases } from '../core/urls.js';
-import type { Verification } from '../core/verification.js';
+import { VERIFICATION_ORDER, type Verification } from '../core/verification.js';
+import { SIGSTORE_PUBLIC_GOOD_TRUSTED_ROOT } from '../data/trusted-root.js';
+import { checkSignature, type SignatureContext } from '../signature/check.js';
+import { DEFAULT_REKOR_URL } from '../signature/rekor.js';
+import { parseTrustedRoot, type TrustedRootJson } from '../signature/trust-root.js';
 import type { HttpClient } from '../http/client.js';
 import { downloadToFile } from '../http/download.js';
 import { settleLimited } from '../util/limit.js';
@@ -43,10 +47,17 @@ export interface FetchOptions extends CommonOptions {
   /** Fail (`LOCK_MISSING`) when `lock` does not cover an artifact, instead of adding it. */
   frozenLock?: boolean | undefined;
   /**
-   * Verify the cosign signatures of kubectl/kubeadm/kubelet. NOT IMPLEMENTED yet: `true` throws
-   * `SIGNATURE` before anything is fetched, rather than pretending to verify.
+   * Also verify the cosign keyless signatures of kubectl/kubeadm/kubelet (`<name>.sig` +
+   * `<name>.cert` beside each binary, signer `krel-staging@k8s-releng-prod.iam.gserviceaccount.com`
+   * via `https://accounts.google.com`), with the Rekor entry that proves the signing time. The
+   * first check is online (one Rekor lookup per binary); the resulting Sigstore bundle is cached,
+   * so later and `offline` runs re-verify without the network. A failure is `SIGNATURE`.
    */
   verifySignatures?: boolean | undefined;
+  /** Rekor transparency log to look signatures up in (default `https://rekor.sigstore.dev`). */
+  rekorUrl?: string | undefined;
+  /** Sigstore `trusted_root.json` (Fulcio CAs, Rekor keys); default: the public-good root pinned in this package. */
+  trustedRoot?: TrustedRootJson | undefined;
   /** Pinned digest table (default: the one shipped with the library). */
   pinned?: PinnedChecksumTable | undefined;
   /** Downloads in flight at once (default 4). */
@@ -130,6 +141,9 @@ function notFound(job: Job, err: KubernetesError): KubernetesError {
   );
 }
 
+/** The artifacts Kubernetes signs (CNI and crictl publish no signatures). */
+const SIGNED: ReadonlySet<ArtifactName> = new Set(['kubectl', 'kubeadm', 'kubelet']);
+
 class Fetcher {
   /** Offline misses, by job (reported in job order). */
   readonly missing = new Map<Job, MissingArtifact>();
@@ -137,12 +151,14 @@ class Fetcher {
   private readonly cache: ArtifactCache;
   private readonly opts: FetchOptions;
   private readonly table: PinnedChecksumTable;
+  private readonly signatures: SignatureContext | undefined;
 
-  constructor(client: HttpClient, cache: ArtifactCache, opts: FetchOptions, table: PinnedChecksumTable) {
+  constructor(client: HttpClient, cache: ArtifactCache, opts: FetchOptions, table: PinnedChecksumTable, signatures?: SignatureContext) {
     this.client = client;
     this.cache = cache;
     this.opts = opts;
     this.table = table;
+    this.signatures = signatures;
   }
 
   private progress(job: Job, done: number, total: number | undefined, cached: boolean): void {
@@ -204,6 +220,18 @@ class Fetcher {
   }
 
   async run(job: Job): Promise<FetchedArtifact | undefined> {
+    const result = await this.obtain(job);
+    if (result === undefined || this.signatures === undefined || !SIGNED.has(job.name)) return result;
+    const outcome = await checkSignature(this.signatures, { artifact: job.name, version: job.version, arch: job.arch, url: job.url, path: result.path, sha256: result.sha256 });
+    if (outcome.status === 'missing') {
+      this.missing.set(job, { artifact: job.name, version: job.version, arch: job.arch, reason: outcome.reason });
+      return undefined;
+    }
+    const checks = VERIFICATION_ORDER.filter((v) => v === 'signature' || result.checks.includes(v));
+    return { ...result, checks, verification: checks[0] as Verification };
+  }
+
+  private async obtain(job: Job): Promise<FetchedArtifact | undefined> {
     const key = artifactKey(job.name, job.version, job.arch);
     const { expected, checks } = this.expectation(job);
     const cached = await this.fromCache(job, key, expected, checks);
@@ -263,12 +291,7 @@ class Fetcher {
  * the cache is used and `OFFLINE_MISSING` lists everything that is not there.
  */
 export async function fetchKubernetesArtifacts(opts: FetchOptions): Promise<FetchResult> {
-  if (opts.verifySignatures === true) {
-    throw new KubernetesError(
-      'SIGNATURE',
-      'cosign signature verification of the Kubernetes binaries is not implemented in this version; refusing to pretend. Use the pinned table or a lock file (both stronger against a compromised origin), or verify with `cosign verify-blob`',
-    );
-  }
+  const trustRoot = opts.verifySignatures === true ? parseTrustedRoot(opts.trustedRoot ?? SIGSTORE_PUBLIC_GOOD_TRUSTED_ROOT) : undefined;
   const arch = toKubernetesArch(opts.arch);
   const concurrency = opts.concurrency ?? 4;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new KubernetesError('INVALID_ARGUMENT', `concurrency must be a positive integer, got ${concurrency}`);
@@ -292,13 +315,17 @@ export async function fetchKubernetesArtifacts(opts: FetchOptions): Promise<Fetc
       }
     }
 
-    const fetcher = new Fetcher(client, cache, opts, opts.pinned ?? pinnedChecksums);
+    const signatures: SignatureContext | undefined =
+      trustRoot === undefined
+        ? undefined
+        : { client, artifactsRoot: cache.root, rekorUrl: opts.rekorUrl ?? DEFAULT_REKOR_URL, root: trustRoot, offline: opts.offline === true };
+    const fetcher = new Fetcher(client, cache, opts, opts.pinned ?? pinnedChecksums, signatures);
     const settled = await settleLimited(jobs.map((job) => () => fetcher.run(job)), concurrency);
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
     if (fetcher.missing.size > 0) {
       const missing = jobs.flatMap((j) => fetcher.missing.get(j) ?? []);
-      const list = missing.map((m) => `${m.artifact} ${m.version} ${m.arch}`).join(', ');
+      const list = missing.map((m) => `${m.artifact} ${m.version} ${m.arch}${m.reason.startsWith('signature bundle') ? ` (${m.reason})` : ''}`).join(', ');
       throw new KubernetesError('OFFLINE_MISSING', `offline: missing from the cache: ${list}. Run once online to fill the cache`, { missing });
     }
     const results = settled.map((s) => (s as PromiseFulfilledResult<FetchedArtifact>).value);
