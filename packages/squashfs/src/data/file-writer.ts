@@ -36,6 +36,7 @@ export interface FileWriterOptions {
 }
 
 /** Tags of the dedup hash encoding: each full block is tagged zero/data, the tail is tagged. */
+const noop = (): void => {};
 const TAG_ZERO = new Uint8Array([0]);
 const TAG_DATA = new Uint8Array([1]);
 const TAG_TAIL = new Uint8Array([2]);
@@ -118,13 +119,22 @@ export class FileWriter {
       source !== null && typeof source === 'object' && Symbol.asyncIterator in source
         ? (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
         : (source as Iterable<Uint8Array>)[Symbol.iterator]();
+    const isAsync = source !== null && typeof source === 'object' && Symbol.asyncIterator in source;
+    /** The next read of an async source, started before the current chunk is cut (double buffering). */
+    let ahead: Promise<IteratorResult<Uint8Array>> | null = null;
     let finished = false;
     try {
       for (;;) {
         if (signal?.aborted) throw abortError(signal);
         let step: IteratorResult<Uint8Array>;
         try {
-          step = await iterator.next();
+          const next = ahead ?? iterator.next();
+          ahead = null;
+          step = await next;
+          if (isAsync && step.done !== true) {
+            ahead = (iterator as AsyncIterator<Uint8Array>).next();
+            ahead.catch(noop); // observed by the next round (or dropped with the file on an error)
+          }
         } catch (cause) {
           if (cause instanceof SquashfsError) throw withPath(cause, path);
           throw new SquashfsError('IO', `reading ${path} failed: ${describe(cause)}`, { path, cause });

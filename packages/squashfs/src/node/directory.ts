@@ -19,6 +19,8 @@ const U32_MAX = 0xffff_ffff;
 /** Files up to this declared size are read with synchronous calls (see {@link contentFromPath}). */
 export const SYNC_READ_MAX = 256 << 10;
 
+const eofScratch = new Uint8Array(1);
+
 /** Size of the next read: the declared bytes still expected (1 to confirm the end), else 1 MiB. */
 function nextReadSize(remaining: number | undefined): number {
   return remaining === undefined || remaining < 0 ? FILE_READ_SIZE : remaining === 0 ? 1 : Math.min(remaining, FILE_READ_SIZE);
@@ -72,7 +74,8 @@ export function contentFromPath(path: string, size?: number): FileContent {
     let remaining = size;
     try {
       for (;;) {
-        const buffer: Uint8Array = Buffer.allocUnsafeSlow(nextReadSize(remaining));
+        // The read that confirms the end goes to a shared scratch byte (copied if the file grew).
+        const buffer: Uint8Array = remaining === 0 ? eofScratch : Buffer.allocUnsafeSlow(nextReadSize(remaining));
         let n: number;
         try {
           n = fsReadSync(fd, buffer, 0, buffer.length, null);
@@ -81,7 +84,8 @@ export function contentFromPath(path: string, size?: number): FileContent {
         }
         if (n === 0) return;
         if (remaining !== undefined) remaining = remaining === 0 ? -1 : remaining - n;
-        yield n === buffer.length ? buffer : buffer.subarray(0, n);
+        if (buffer === eofScratch) yield eofScratch.slice(0, n);
+        else yield n === buffer.length ? buffer : buffer.subarray(0, n);
       }
     } finally {
       closeSync(fd);

@@ -45,6 +45,7 @@ function toSquashfsError(e: unknown): SquashfsError {
 export async function writeImage(root: DirNode | Tree, sink: ImageSink, options: WriteOptions = {}): Promise<WriteResult> {
   let codec: Codec | undefined;
   let owned = false;
+  let cursor: SinkCursor | undefined;
   try {
     const o = resolveOptions(options);
     const signal = options.signal;
@@ -58,12 +59,25 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
     const selected = selectCodec(options, o.concurrency, portableCodecs);
     codec = selected.codec;
     owned = selected.owned;
-    const compressMeta: MetadataCompressor = (b) => codec!.compress(b);
+    // Metadata blocks (8 KiB) are compressed on this thread: an async call costs more than the
+    // compression itself. Codecs that cannot yet (zstd WASM not loaded) use the async path.
+    let metaSync = true;
+    const compressMeta: MetadataCompressor = (b) => {
+      if (metaSync) {
+        try {
+          return codec!.compressSync(b);
+        } catch {
+          metaSync = false;
+        }
+      }
+      return codec!.compress(b);
+    };
 
     // Compressor options block, right after the superblock.
     let flags = 0;
     let dataStart = C.SQUASHFS_SUPERBLOCK_SIZE;
-    const cursor = new SinkCursor(sink, dataStart);
+    const out = new SinkCursor(sink, dataStart);
+    cursor = out;
     if (codec.options !== null && codec.options.length > 0) {
       const block = new Uint8Array(2 + codec.options.length);
       const header = codec.options.length | C.SQUASHFS_METADATA_UNCOMPRESSED;
@@ -117,7 +131,7 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
     const dirTable = await dirs.finish();
 
     const writeChunks = async (chunks: Uint8Array[]): Promise<void> => {
-      for (const c of chunks) await cursor.append(c);
+      for (const c of chunks) await out.append(c);
     };
     const inodeTableStart = cursor.pos;
     await writeChunks(inodeTable.chunks);
@@ -157,6 +171,7 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
     } else if (!o.xattrs) {
       flags |= C.SQUASHFS_NO_XATTR;
     }
+    await cursor.settle();
     const bytesUsed = cursor.pos;
 
     if (o.dedup) flags |= C.SQUASHFS_DUPLICATES;
@@ -211,6 +226,11 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
     };
   } catch (e) {
     const error = toSquashfsError(e);
+    try {
+      await cursor?.settle(); // no write may still be running when the sink is aborted
+    } catch {
+      // the first error is the one reported
+    }
     try {
       await sink.abort(error);
     } catch {
