@@ -97,5 +97,5 @@ describe.skipIf(regenerate)('reader fuzz', () => {
     );
     console.info(`fuzz-reader: ${runs} cases: ${JSON.stringify(outcomes)}`);
     expect(outcomes.corrupt).toBeGreaterThan(0);
-  }, 600_000);
+  }, Math.max(600_000, runs * 250));
 });
