@@ -19,7 +19,7 @@ if (!opensslOk) console.warn('signature tests SKIPPED: the openssl CLI is not av
 let pki: { path: string; cleanup: () => Promise<void> };
 let root: Ca;
 let otherRoot: Ca;
-const leaves = {} as Record<'good' | 'v1only' | 'wrongIdentity' | 'wrongIssuer' | 'untrusted', Leaf>;
+const leaves = {} as Record<'good' | 'v1only' | 'serverAuth' | 'wrongIdentity' | 'wrongIssuer' | 'untrusted', Leaf>;
 
 beforeAll(async () => {
   if (!opensslOk) return;
@@ -31,6 +31,7 @@ beforeAll(async () => {
   // An identity that only contains the right one: an unanchored match would accept it.
   leaves.wrongIdentity = makeLeaf(pki.path, root, 'wrong-identity', { email: `x${K8S_IDENTITY}`, issuerV8: K8S_ISSUER });
   leaves.wrongIssuer = makeLeaf(pki.path, root, 'wrong-issuer', { email: K8S_IDENTITY, issuerV8: `${K8S_ISSUER}.evil.example` });
+  leaves.serverAuth = makeLeaf(pki.path, root, 'server-auth', { email: K8S_IDENTITY, issuerV8: K8S_ISSUER, eku: 'serverAuth' });
   leaves.untrusted = makeLeaf(pki.path, otherRoot, 'untrusted', { email: K8S_IDENTITY, issuerV8: K8S_ISSUER });
 });
 afterAll(async () => {
@@ -156,6 +157,12 @@ describe.skipIf(!opensslOk)('cosign keyless signature verification', () => {
     signBinaries(origin, base(rel), rel.binaries, leaves.wrongIssuer, rekor);
     const err = await signatureError();
     expect(err.message).toMatch(/wrong OIDC issuer/);
+  });
+
+  it('rejects a certificate without the code-signing key usage', async () => {
+    signBinaries(origin, base(rel), rel.binaries, leaves.serverAuth, rekor);
+    const err = await signatureError();
+    expect(err.message).toMatch(/not for code signing/);
   });
 
   it('rejects a signature logged after the certificate expired', async () => {

@@ -100,3 +100,13 @@ export function fulcioString(value: Uint8Array): string {
   }
   return Buffer.from(value).toString('utf8');
 }
+
+/** The key purpose OIDs of an ExtendedKeyUsage extension value. */
+export function extendedKeyUsages(value: Uint8Array): string[] {
+  const seq = readElement(value, 0);
+  if (seq.tag !== 0x30 || seq.end !== value.length) throw new DerError('malformed ExtendedKeyUsage');
+  return children(value, seq).map((oid) => {
+    if (oid.tag !== 0x06) throw new DerError('malformed ExtendedKeyUsage');
+    return decodeOid(value.subarray(oid.start, oid.end));
+  });
+}

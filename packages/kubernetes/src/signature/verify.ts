@@ -1,7 +1,7 @@
 import { X509Certificate, createHash, createVerify, verify as verifySignature } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { BUNDLE_MEDIA_TYPE, type SigstoreBundle, type TlogEntry } from './bundle.js';
-import { DerError, certificateExtensions, fulcioString, subjectAltNames } from './der.js';
+import { DerError, certificateExtensions, extendedKeyUsages, fulcioString, subjectAltNames } from './der.js';
 import type { TrustRoot, TrustedCa, Window } from './trust-root.js';
 
 /** Who must have signed: the exact SubjectAltName and the exact OIDC issuer of the certificate. */
@@ -17,6 +17,7 @@ export const KUBERNETES_SIGNER: SignerPolicy = {
 };
 
 const OID_SAN = '2.5.29.17';
+const OID_EKU = '2.5.29.37';
 const OID_ISSUER_V1 = '1.3.6.1.4.1.57264.1.1';
 const OID_ISSUER_V2 = '1.3.6.1.4.1.57264.1.8';
 const EKU_CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
@@ -161,13 +162,15 @@ export async function verifyBundle(bundle: SigstoreBundle, path: string, sha256H
   const to = Date.parse(leaf.validTo);
   if (!(at >= from && at <= to)) fail(`the signing certificate was not valid at the integrated time ${iso(at)} (valid ${iso(from)} to ${iso(to)})`);
   checkChain(leaf, at, root.cas);
-  if (!(leaf.keyUsage ?? []).includes(EKU_CODE_SIGNING)) fail('the signing certificate is not for code signing (extended key usage)');
   let sans: string[];
+  let ekus: string[];
   let issuer: string | undefined;
   try {
     const exts = certificateExtensions(leaf.raw);
     const san = exts.get(OID_SAN);
     sans = san === undefined ? [] : subjectAltNames(san);
+    const eku = exts.get(OID_EKU);
+    ekus = eku === undefined ? [] : extendedKeyUsages(eku);
     const v2 = exts.get(OID_ISSUER_V2);
     const v1 = exts.get(OID_ISSUER_V1);
     issuer = v2 !== undefined ? fulcioString(v2) : v1 !== undefined ? fulcioString(v1) : undefined;
@@ -175,6 +178,7 @@ export async function verifyBundle(bundle: SigstoreBundle, path: string, sha256H
     if (err instanceof DerError) return fail(`the signing certificate's extensions do not parse: ${err.message}`);
     throw err;
   }
+  if (!ekus.includes(EKU_CODE_SIGNING)) fail('the signing certificate is not for code signing (extended key usage)');
   if (!sans.includes(policy.identity)) fail(`wrong identity: the certificate names ${sans.length === 0 ? 'no one' : sans.join(', ')}, expected exactly ${policy.identity}`);
   if (issuer !== policy.issuer) fail(`wrong OIDC issuer: the certificate says ${issuer ?? 'nothing'}, expected exactly ${policy.issuer}`);
 

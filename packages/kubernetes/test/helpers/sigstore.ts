@@ -48,12 +48,12 @@ export interface Leaf {
  * A Fulcio-style leaf valid for one day from now: SAN e-mail, code signing, the deprecated
  * issuer extension 1.1 as raw bytes (as Fulcio writes it) and/or 1.8 as a DER UTF8String.
  */
-export function makeLeaf(dir: string, ca: Ca, name: string, opts: { email: string; issuerV1?: string; issuerV8?: string }): Leaf {
+export function makeLeaf(dir: string, ca: Ca, name: string, opts: { email: string; issuerV1?: string; issuerV8?: string; eku?: string }): Leaf {
   openssl(dir, ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', '/O=sigstore.dev']);
   const ext = [
     'basicConstraints=critical,CA:FALSE',
     'keyUsage=critical,digitalSignature',
-    'extendedKeyUsage=codeSigning',
+    `extendedKeyUsage=${opts.eku ?? 'codeSigning'}`,
     `subjectAltName=email:${opts.email}`,
   ];
   if (opts.issuerV1 !== undefined) ext.push(`1.3.6.1.4.1.57264.1.1=DER:${Buffer.from(opts.issuerV1).toString('hex').replace(/(..)(?!$)/g, '$1:')}`);
