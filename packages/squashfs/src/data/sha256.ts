@@ -130,3 +130,45 @@ export function sha256(bytes: Uint8Array): Uint8Array {
   h.update(bytes);
   return h.digest();
 }
+
+interface NativeHash {
+  update(bytes: Uint8Array): unknown;
+  digest(): Uint8Array;
+}
+type CreateHash = (algorithm: 'sha256') => NativeHash;
+
+/**
+ * The runtime's native SHA-256 where it is reachable without an import (Node >= 20.16, Deno and Bun
+ * expose `process.getBuiltinModule('node:crypto')`), found by feature detection; undefined elsewhere.
+ */
+const nativeCreateHash: CreateHash | undefined = (() => {
+  try {
+    const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    if (typeof p?.getBuiltinModule !== 'function') return undefined;
+    const crypto = p.getBuiltinModule('node:crypto') as { createHash?: unknown } | undefined;
+    if (typeof crypto?.createHash !== 'function') return undefined;
+    const createHash = crypto.createHash as CreateHash;
+    // Same digest as ours, or not used.
+    const probe = createHash('sha256');
+    probe.update(new Uint8Array([0x61, 0x62, 0x63]));
+    const d = probe.digest();
+    return d.length === 32 && d[0] === 0xba && d[31] === 0xad ? createHash : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+/** The writer's default dedup hasher: the native SHA-256 when reachable, else {@link Sha256}. */
+export function defaultHasher(): Hasher {
+  if (nativeCreateHash === undefined) return new Sha256();
+  const h = nativeCreateHash('sha256');
+  return {
+    update(bytes) {
+      h.update(bytes);
+    },
+    digest() {
+      const out = h.digest();
+      return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    },
+  };
+}

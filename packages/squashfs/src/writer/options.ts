@@ -31,8 +31,9 @@ export interface WriteOptions {
   /** Blocks compressed at once (default: 2 x available parallelism). */
   concurrency?: number;
   /**
-   * Hash used for duplicate detection (SHA-256 expected). Default: a pure-JS SHA-256; the Node
-   * entry point passes node:crypto's, which is much faster.
+   * Hash used for duplicate detection (SHA-256 expected). Default: the runtime's native SHA-256
+   * where reachable by feature detection (`process.getBuiltinModule('node:crypto')`: Node >= 20.16,
+   * Deno, Bun), else a pure-JS SHA-256. Same digests either way, so the same image.
    */
   hasher?: () => { update(bytes: Uint8Array): void; digest(): Uint8Array };
   onWarning?: (warning: SquashfsWarning) => void;

@@ -15,7 +15,7 @@ import { BlockQueue } from '../data/block-queue.js';
 import { FileWriter, abortError, type FilePlacement } from '../data/file-writer.js';
 import { ReadAhead } from '../data/read-ahead.js';
 import { FragmentPacker } from '../data/fragment-packer.js';
-import { Sha256 } from '../data/sha256.js';
+import { defaultHasher } from '../data/sha256.js';
 import type { DirNode, FsNode } from '../tree/node.js';
 import type { Tree } from '../tree/tree.js';
 import { writeInodesAndDirectories } from './inodes.js';
@@ -100,7 +100,7 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
       queue,
       packer,
       tailEnds: o.tailEnds,
-      hasher: o.dedup ? (o.hasher ?? (() => new Sha256())) : null,
+      hasher: o.dedup ? (o.hasher ?? defaultHasher) : null,
       ...(signal === undefined ? {} : { signal }),
     });
     const placements = new Map<FsNode, FilePlacement>();
