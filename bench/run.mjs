@@ -225,7 +225,7 @@ for (const [name, payload] of Object.entries(payloads)) {
       const order = i % 2 === 0 ? ['ours', 'mksquashfs'] : ['mksquashfs', 'ours'];
       const images = {};
       for (const tool of order) {
-        const image = path.join(workDir, `${name}-${codec}-${tool}.img`);
+        const image = path.join(workDir, `${name}-${codec}-${tool}-${process.pid}.img`); // pid: concurrent runs do not collide
         fs.rmSync(image, { force: true });
         const cmd = tool === 'ours' ? oursCommand(payload.dir, image, codec) : mksquashfsCommand(payload.dir, image, codec);
         const m = await measure(cmd);
