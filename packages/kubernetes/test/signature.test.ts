@@ -115,6 +115,14 @@ describe.skipIf(!opensslOk)('cosign keyless signature verification', () => {
     expect(rekor.requests).toBe(3);
   });
 
+  it('finds the entry through the hash index when the entry search finds nothing', async () => {
+    signBinaries(origin, base(rel), rel.binaries, leaves.good, rekor);
+    rekor.mode = 'index-only';
+    const r = await fetchKubernetesArtifacts(options());
+    expect(r.binaries.map((b) => b.verification)).toEqual(['signature', 'signature', 'signature']);
+    expect(origin.log.filter((l) => l.path.startsWith('/rekor/api/v1/log/entries/') && l.method === 'GET')).toHaveLength(3);
+  });
+
   it('ranks the signature below a pinned digest, and reads the raw-bytes issuer extension (1.1)', async () => {
     signBinaries(origin, base(rel), rel.binaries, leaves.v1only, rekor);
     const pinned = { kubelet: { amd64: { 'v1.35.0': sha256(rel.binaries.kubelet) } } };

@@ -84,7 +84,7 @@ export class FakeRekor {
   readonly spki = this.key.publicKey.export({ format: 'der', type: 'spki' });
   readonly logId = createHash('sha256').update(this.spki).digest('hex');
   /** `log`: only answer for logged entries; `anything`: log whatever is asked (a sloppy log); `bad-set`: answer with a SET over other data. */
-  mode: 'log' | 'anything' | 'bad-set' = 'log';
+  mode: 'log' | 'anything' | 'bad-set' | 'index-only' = 'log';
   integratedTime = Math.floor(Date.now() / 1000);
   private readonly entries = new Map<string, { body: string; integratedTime: number; logIndex: number }>();
   requests = 0;
@@ -99,7 +99,33 @@ export class FakeRekor {
     this.entries.set(FakeRekor.id(p), { body: Buffer.from(canonical(p)).toString('base64'), integratedTime: this.integratedTime, logIndex: 1000 + this.entries.size });
   }
 
+  private logEntry(e: { body: string; integratedTime: number; logIndex: number }): Record<string, unknown> {
+    const payload = { body: e.body, integratedTime: e.integratedTime, logID: this.logId, logIndex: e.logIndex };
+    const signed = this.mode === 'bad-set' ? { ...payload, logIndex: payload.logIndex + 1 } : payload;
+    const set = sign('sha256', Buffer.from(canonical(signed)), this.key.privateKey).toString('base64');
+    return { [createHash('sha256').update(e.body).digest('hex')]: { ...payload, verification: { signedEntryTimestamp: set } } };
+  }
+
   serve(origin: Origin, prefix = '/rekor'): void {
+    // The hash index: digest → UUIDs; then one entry per UUID.
+    origin.handlers.set(`${prefix}/api/v1/index/retrieve`, (req: IncomingMessage, res: ServerResponse) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        this.requests++;
+        const { hash } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { hash?: string };
+        const uuids = [...this.entries.values()]
+          .filter((e) => (JSON.parse(Buffer.from(e.body, 'base64').toString()) as Proposed).spec?.data?.hash?.value === hash?.replace(/^sha256:/, ''))
+          .map((e) => createHash('sha256').update(e.body).digest('hex'));
+        for (const e of this.entries.values()) origin.handlers.set(`${prefix}/api/v1/log/entries/${createHash('sha256').update(e.body).digest('hex')}`, (_q, r) => {
+          this.requests++;
+          r.writeHead(200, { 'content-type': 'application/json' });
+          r.end(JSON.stringify(this.logEntry(e)));
+        });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(uuids));
+      });
+    });
     origin.handlers.set(`${prefix}/api/v1/log/entries/retrieve`, (req: IncomingMessage, res: ServerResponse) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -107,13 +133,9 @@ export class FakeRekor {
         this.requests++;
         const query = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { entries?: Proposed[] };
         const out = (query.entries ?? []).map((p) => {
-          let e = this.entries.get(FakeRekor.id(p));
-          if (e === undefined && this.mode !== 'log') e = { body: Buffer.from(canonical(p)).toString('base64'), integratedTime: this.integratedTime, logIndex: 7 };
-          if (e === undefined) return {};
-          const payload = { body: e.body, integratedTime: e.integratedTime, logID: this.logId, logIndex: e.logIndex };
-          const signed = this.mode === 'bad-set' ? { ...payload, logIndex: payload.logIndex + 1 } : payload;
-          const set = sign('sha256', Buffer.from(canonical(signed)), this.key.privateKey).toString('base64');
-          return { [createHash('sha256').update(e.body).digest('hex')]: { ...payload, verification: { signedEntryTimestamp: set } } };
+          let e = this.mode === 'index-only' ? undefined : this.entries.get(FakeRekor.id(p));
+          if (e === undefined && (this.mode === 'anything' || this.mode === 'bad-set')) e = { body: Buffer.from(canonical(p)).toString('base64'), integratedTime: this.integratedTime, logIndex: 7 };
+          return e === undefined ? {} : this.logEntry(e);
         });
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(out));
