@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,15 +14,31 @@ const PROBE_IMAGE =
 
 let probe: Promise<string | undefined> | undefined;
 
+/** Mount points still mounted; lazily unmounted if the process exits before its `finally` runs. */
+const active = new Set<string>();
+let exitHook = false;
+
+function track(dir: string): void {
+  active.add(dir);
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', () => {
+      for (const d of active) spawnSync('umount', ['-l', d]);
+    });
+  }
+}
+
 async function mountImage(image: string, dir: string): Promise<string | undefined> {
   const args = ['-o', 'loop,ro', '-t', 'squashfs', image, dir];
   const r = await run('mount', args);
+  if (r.code === 0) track(dir);
   return r.code === 0 ? undefined : describeRun('mount', args, r);
 }
 
 async function unmount(dir: string): Promise<void> {
   const r = await run('umount', [dir]);
   if (r.code !== 0) await run('umount', ['-l', dir]);
+  active.delete(dir);
 }
 
 /**
