@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   fetchKubernetesArtifacts,
-  KubernetesError,
   readLockFile,
   writeLockFile,
   type FetchOptions,
   type ProgressEvent,
 } from '@sysext-bakery/kubernetes';
 import { Origin } from './helpers/origin.js';
-import { FAST_RETRY, publishCni, publishCrictl, publishKubernetes, sha256, tempDir } from './helpers/fixtures.js';
+import { publishCni, publishCrictl, publishKubernetes, sha256, tempDir } from './helpers/fixtures.js';
+import { fetchOptions, rejection } from './helpers/harness.js';
 
 let origin: Origin;
 let dir: { path: string; cleanup: () => Promise<void> };
@@ -26,30 +26,10 @@ afterEach(async () => {
 });
 
 function options(extra: Partial<FetchOptions> = {}): FetchOptions {
-  return {
-    version: 'v1.35.0',
-    arch: 'x86-64',
-    cniVersion: 'v1.9.1',
-    k8sBaseUrl: origin.url,
-    cniBaseUrl: `${origin.url}/cni`,
+  return fetchOptions(origin, dir, {
     crictlBaseUrl: `${origin.url}/crictl`,
-    githubApiUrl: `${origin.url}/api`,
-    cacheDir: join(dir.path, 'cache'),
-    env: {},
-    retry: FAST_RETRY,
-    pinned: {},
     ...extra,
-  };
-}
-
-async function rejection(p: Promise<unknown>): Promise<KubernetesError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(KubernetesError);
-    return err as KubernetesError;
-  }
-  throw new Error('expected a rejection');
+  });
 }
 
 describe('fetchKubernetesArtifacts', () => {

@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   fetchKubernetesArtifacts,
-  KubernetesError,
+  type KubernetesError,
   parseTrustedRoot,
   SIGSTORE_PUBLIC_GOOD_TRUSTED_ROOT,
   type FetchOptions,
 } from '@sysext-bakery/kubernetes';
 import { Origin } from './helpers/origin.js';
-import { FAST_RETRY, publishCni, publishKubernetes, sha256, tempDir, type K8sRelease } from './helpers/fixtures.js';
+import { publishCni, publishKubernetes, sha256, tempDir, type K8sRelease } from './helpers/fixtures.js';
+import { fetchOptions, rejection } from './helpers/harness.js';
 import { FakeRekor, K8S_IDENTITY, K8S_ISSUER, hasOpenssl, makeLeaf, makeRoot, signBinaries, trustedRoot, type Ca, type Leaf } from './helpers/sigstore.js';
 
 const opensslOk = hasOpenssl();
@@ -58,32 +59,12 @@ afterEach(async () => {
 });
 
 function options(extra: Partial<FetchOptions> = {}): FetchOptions {
-  return {
-    version: 'v1.35.0',
-    arch: 'x86-64',
-    cniVersion: 'v1.9.1',
-    k8sBaseUrl: origin.url,
-    cniBaseUrl: `${origin.url}/cni`,
-    githubApiUrl: `${origin.url}/api`,
-    cacheDir: join(dir.path, 'cache'),
-    env: {},
-    retry: FAST_RETRY,
-    pinned: {},
+  return fetchOptions(origin, dir, {
     verifySignatures: true,
     rekorUrl: `${origin.url}/rekor`,
     trustedRoot: trustedRoot([root], rekor),
     ...extra,
-  };
-}
-
-async function rejection(p: Promise<unknown>): Promise<KubernetesError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(KubernetesError);
-    return err as KubernetesError;
-  }
-  throw new Error('expected a rejection');
+  });
 }
 
 async function signatureError(extra: Partial<FetchOptions> = {}): Promise<KubernetesError> {

@@ -1,10 +1,11 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fetchKubernetesArtifacts, KubernetesError, resolveCniVersion, type FetchOptions } from '@sysext-bakery/kubernetes';
+import { fetchKubernetesArtifacts, resolveCniVersion, type FetchOptions } from '@sysext-bakery/kubernetes';
 import { Origin } from './helpers/origin.js';
 import { ForwardProxy } from './helpers/proxy.js';
 import { FAST_RETRY, publishCni, publishKubernetes, sha256, tempDir, type K8sRelease } from './helpers/fixtures.js';
+import { fetchOptions, rejection } from './helpers/harness.js';
 
 const KUBELET = '/release/v1.35.0/bin/linux/amd64/kubelet';
 
@@ -24,30 +25,10 @@ afterEach(async () => {
 });
 
 function options(extra: Partial<FetchOptions> = {}): FetchOptions {
-  return {
-    version: 'v1.35.0',
-    arch: 'x86-64',
-    cniVersion: 'v1.9.1',
-    k8sBaseUrl: origin.url,
-    cniBaseUrl: `${origin.url}/cni`,
-    githubApiUrl: `${origin.url}/api`,
-    cacheDir: join(dir.path, 'cache'),
-    env: {},
-    retry: FAST_RETRY,
+  return fetchOptions(origin, dir, {
     timeouts: { headersMs: 2_000, bodyMs: 2_000 },
-    pinned: {},
     ...extra,
-  };
-}
-
-async function rejection(p: Promise<unknown>): Promise<KubernetesError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(KubernetesError);
-    return err as KubernetesError;
-  }
-  throw new Error('expected a rejection');
+  });
 }
 
 async function kubeletBytes(r: Awaited<ReturnType<typeof fetchKubernetesArtifacts>>): Promise<Buffer> {

@@ -12,6 +12,7 @@ import {
 } from '@sysext-bakery/kubernetes';
 import { Origin } from './helpers/origin.js';
 import { FAST_RETRY } from './helpers/fixtures.js';
+import { rejection } from './helpers/harness.js';
 
 let origin: Origin;
 beforeEach(async () => {
@@ -22,16 +23,6 @@ afterEach(async () => {
 });
 
 const common = () => ({ k8sBaseUrl: origin.url, githubApiUrl: `${origin.url}/api`, env: {}, retry: FAST_RETRY });
-
-async function rejection(p: Promise<unknown>): Promise<KubernetesError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(KubernetesError);
-    return err as KubernetesError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('resolveKubernetesVersion', () => {
   it('returns exact versions normalised, without any request', async () => {
