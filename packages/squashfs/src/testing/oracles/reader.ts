@@ -1,33 +1,10 @@
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import { SquashfsImage } from '../../reader/index.js';
-import type { ImageSource } from '../../io/sink.js';
+import { fileImageSource } from '../../node/extract.js';
 import { contentDigest } from '../expected.js';
 import { FULL_COMPARE_LIMIT, expectedSamples, samplesEqual, samplesFromChunks } from '../samples.js';
 import { DiffCollector, type OracleResult } from '../report.js';
 import type { OracleContext } from './context.js';
-
-async function fileSource(path: string): Promise<ImageSource> {
-  const handle = await open(path, 'r');
-  const { size } = await handle.stat();
-  return {
-    size,
-    async read(position, length) {
-      const len = Math.max(0, Math.min(length, size - position));
-      const buf = new Uint8Array(len);
-      let done = 0;
-      while (done < len) {
-        const { bytesRead } = await handle.read(buf, done, len - done, position + done);
-        if (bytesRead === 0) break;
-        done += bytesRead;
-      }
-      return buf.subarray(0, done);
-    },
-    async close() {
-      await handle.close();
-    },
-  };
-}
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
@@ -38,7 +15,7 @@ export async function readerOracle(ctx: OracleContext): Promise<OracleResult> {
   const diff = new DiffCollector('reader');
   let image: SquashfsImage;
   try {
-    image = await SquashfsImage.open(await fileSource(ctx.imagePath));
+    image = await SquashfsImage.open(await fileImageSource(ctx.imagePath));
   } catch (error) {
     diff.add(undefined, `open failed: ${String(error)}`);
     return diff.result();
