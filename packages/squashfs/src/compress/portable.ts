@@ -11,7 +11,7 @@ import { COMPRESSION_ID, type Codec, type CodecOptions, type CodecProvider, type
 import { inflateZlib } from './inflate.js';
 import { compressorOptions, resolveLevel } from './levels.js';
 import { decompressZstd } from './unzstd.js';
-import { loadZstdWasm, zstdCompressWasmSync, zstdWasmLoaded } from './zstd-wasm.js';
+import { loadZstdWasm, zstdCompressWasmBlock, zstdWasmLoaded } from './zstd-wasm.js';
 
 /** Loads the zstd WASM module so that `compressSync()` of portable zstd codecs works. */
 export async function ready(): Promise<void> {
@@ -46,8 +46,7 @@ function createGzip(level: number): Codec {
 }
 
 function createZstd(level: number): Codec {
-  const compressSync = (block: Uint8Array): Uint8Array | null =>
-    block.length === 0 ? null : smaller(zstdCompressWasmSync(block, level), block);
+  const compressSync = (block: Uint8Array): Uint8Array | null => zstdCompressWasmBlock(block, level);
   return {
     id: COMPRESSION_ID.zstd,
     name: 'zstd',

@@ -42,3 +42,13 @@ export function zstdCompressWasmSync(block: Uint8Array, level: number): Uint8Arr
     throw new SquashfsError('IO', `zstd compression failed: ${String(error)}`, { cause: error });
   }
 }
+
+/**
+ * One codec block: the zstd frame of `block`, or null when the block is empty or the frame is not
+ * smaller (the block is stored raw). Requires `loadZstdWasm()` first.
+ */
+export function zstdCompressWasmBlock(block: Uint8Array, level: number): Uint8Array | null {
+  if (block.length === 0) return null;
+  const frame = zstdCompressWasmSync(block, level);
+  return frame.length < block.length ? frame : null;
+}

@@ -21,7 +21,7 @@ import { COMPRESSION_ID, type Codec, type CodecOptions, type CodecProvider, type
 import { compressorOptions, resolveLevel } from '../compress/levels.js';
 import { gzipDecompressor as portableGzip, zstdDecompressor as portableZstd } from '../compress/portable.js';
 import { checkZstdFrames } from '../compress/unzstd.js';
-import { loadZstdWasm, zstdCompressWasmSync, zstdWasmLoaded } from '../compress/zstd-wasm.js';
+import { loadZstdWasm, zstdCompressWasmBlock, zstdWasmLoaded } from '../compress/zstd-wasm.js';
 import { SquashfsError } from '../errors.js';
 import { ZstdWorkerPool } from './zstd-pool.js';
 
@@ -148,8 +148,7 @@ function createWorkerZstd(level: number, concurrency: number): Codec {
     },
     /** Runs on the calling thread; needs `await ready()` (or a first compress() of a portable codec). */
     compressSync(block) {
-      if (block.length === 0) return null;
-      return smaller(zstdCompressWasmSync(block, level), block);
+      return zstdCompressWasmBlock(block, level);
     },
     close: () => pool.close(),
   };
