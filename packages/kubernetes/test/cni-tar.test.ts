@@ -3,11 +3,12 @@
 import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { addTar, SquashfsError, Tree } from '@sysext-bakery/squashfs';
 import { fetchKubernetesArtifacts, KubernetesError, openArtifact, type FetchOptions } from '@sysext-bakery/kubernetes';
 import { Origin } from './helpers/origin.js';
-import { FAST_RETRY, publishKubernetes, sha256, tempDir } from './helpers/fixtures.js';
+import { FAST_RETRY, publishKubernetes, sha256 } from './helpers/fixtures.js';
+import { withOriginAndTempDir, type TempDir } from './helpers/harness.js';
 
 let hasTar = true;
 try {
@@ -18,15 +19,11 @@ try {
 }
 
 let origin: Origin;
-let dir: { path: string; cleanup: () => Promise<void> };
-beforeEach(async () => {
-  origin = await Origin.start();
-  dir = await tempDir();
+let dir: TempDir;
+withOriginAndTempDir((o, d) => {
+  origin = o;
+  dir = d;
   publishKubernetes(origin, 'v1.35.0', 'amd64', 1000);
-});
-afterEach(async () => {
-  await origin.close();
-  await dir.cleanup();
 });
 
 /** Build a .tgz of `files` with GNU/bsd tar (paths relative, like the real CNI release: ./bridge ...). */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   fetchKubernetesArtifacts,
   readLockFile,
@@ -10,19 +10,14 @@ import {
   type ProgressEvent,
 } from '@sysext-bakery/kubernetes';
 import { Origin } from './helpers/origin.js';
-import { publishCni, publishCrictl, publishKubernetes, sha256, tempDir } from './helpers/fixtures.js';
-import { fetchOptions, rejection } from './helpers/harness.js';
+import { publishCni, publishCrictl, publishKubernetes, sha256 } from './helpers/fixtures.js';
+import { fetchOptions, rejection, withOriginAndTempDir, type TempDir } from './helpers/harness.js';
 
 let origin: Origin;
-let dir: { path: string; cleanup: () => Promise<void> };
-
-beforeEach(async () => {
-  origin = await Origin.start();
-  dir = await tempDir();
-});
-afterEach(async () => {
-  await origin.close();
-  await dir.cleanup();
+let dir: TempDir;
+withOriginAndTempDir((o, d) => {
+  origin = o;
+  dir = d;
 });
 
 function options(extra: Partial<FetchOptions> = {}): FetchOptions {

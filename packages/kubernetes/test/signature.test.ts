@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   fetchKubernetesArtifacts,
   type KubernetesError,
@@ -11,7 +11,7 @@ import {
 } from '@sysext-bakery/kubernetes';
 import { Origin } from './helpers/origin.js';
 import { publishCni, publishKubernetes, sha256, tempDir, type K8sRelease } from './helpers/fixtures.js';
-import { fetchOptions, rejection } from './helpers/harness.js';
+import { fetchOptions, rejection, withOriginAndTempDir, type TempDir } from './helpers/harness.js';
 import { FakeRekor, K8S_IDENTITY, K8S_ISSUER, hasOpenssl, makeLeaf, makeRoot, signBinaries, trustedRoot, type Ca, type Leaf } from './helpers/sigstore.js';
 
 const opensslOk = hasOpenssl();
@@ -40,22 +40,18 @@ afterAll(async () => {
 });
 
 let origin: Origin;
-let dir: { path: string; cleanup: () => Promise<void> };
+let dir: TempDir;
 let rekor: FakeRekor;
 let rel: K8sRelease;
 const base = (r: K8sRelease): string => `/release/${r.version}/bin/linux/${r.arch}`;
 
-beforeEach(async () => {
-  origin = await Origin.start();
-  dir = await tempDir();
+withOriginAndTempDir((o, d) => {
+  origin = o;
+  dir = d;
   rekor = new FakeRekor();
   rekor.serve(origin);
   rel = publishKubernetes(origin, 'v1.35.0', 'amd64');
   publishCni(origin, 'v1.9.1', 'amd64');
-});
-afterEach(async () => {
-  await origin.close();
-  await dir.cleanup();
 });
 
 function options(extra: Partial<FetchOptions> = {}): FetchOptions {

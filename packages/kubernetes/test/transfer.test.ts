@@ -1,27 +1,23 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fetchKubernetesArtifacts, resolveCniVersion, type FetchOptions } from '@sysext-bakery/kubernetes';
 import { Origin } from './helpers/origin.js';
 import { ForwardProxy } from './helpers/proxy.js';
-import { FAST_RETRY, publishCni, publishKubernetes, sha256, tempDir, type K8sRelease } from './helpers/fixtures.js';
-import { fetchOptions, rejection } from './helpers/harness.js';
+import { FAST_RETRY, publishCni, publishKubernetes, sha256, type K8sRelease } from './helpers/fixtures.js';
+import { fetchOptions, rejection, withOriginAndTempDir, type TempDir } from './helpers/harness.js';
 
 const KUBELET = '/release/v1.35.0/bin/linux/amd64/kubelet';
 
 let origin: Origin;
-let dir: { path: string; cleanup: () => Promise<void> };
+let dir: TempDir;
 let rel: K8sRelease;
 
-beforeEach(async () => {
-  origin = await Origin.start();
-  dir = await tempDir();
+withOriginAndTempDir((o, d) => {
+  origin = o;
+  dir = d;
   rel = publishKubernetes(origin, 'v1.35.0', 'amd64');
   publishCni(origin, 'v1.9.1', 'amd64');
-});
-afterEach(async () => {
-  await origin.close();
-  await dir.cleanup();
 });
 
 function options(extra: Partial<FetchOptions> = {}): FetchOptions {

@@ -1,10 +1,29 @@
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import { KubernetesError, type FetchOptions } from '@sysext-bakery/kubernetes';
-import type { Origin } from './origin.js';
-import { FAST_RETRY, type tempDir } from './fixtures.js';
+import { Origin } from './origin.js';
+import { FAST_RETRY, tempDir } from './fixtures.js';
 
 export type TempDir = Awaited<ReturnType<typeof tempDir>>;
+
+/**
+ * Around each test: start an Origin and make a temp dir, then call `setup` with both (assign them
+ * to the test file's variables there, and publish what its tests need); afterwards close the
+ * origin and remove the dir.
+ */
+export function withOriginAndTempDir(setup: (origin: Origin, dir: TempDir) => void): void {
+  let origin: Origin;
+  let dir: TempDir;
+  beforeEach(async () => {
+    origin = await Origin.start();
+    dir = await tempDir();
+    setup(origin, dir);
+  });
+  afterEach(async () => {
+    await origin.close();
+    await dir.cleanup();
+  });
+}
 
 /** Await `p`, expect it to reject with a KubernetesError and return that error. */
 export async function rejection(p: Promise<unknown>): Promise<KubernetesError> {
