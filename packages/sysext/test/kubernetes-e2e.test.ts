@@ -84,6 +84,10 @@ describe('bakery create kubernetes', () => {
     const image = join(out, IMAGE);
     expect(first.stdout).toContain(`image    ${image}`);
     expect(first.stdout).toMatch(/sha256 {3}[0-9a-f]{64}/);
+    // How each artifact was verified is in the summary even without a terminal.
+    for (const name of ['kubectl', 'kubeadm', 'kubelet', 'cni-plugins']) {
+      expect(first.stdout).toMatch(new RegExp(`^input {4}${name} \\S+ \\S+: sha256 [0-9a-f]{16}…, verified by [a-z+ -]+`, 'm'));
+    }
   });
 
   it.skipIf(!haveTools)('equals mksquashfs -all-root -noappend of the bakery tree (SOURCE_DATE_EPOCH=0) under sqfsdiff with timestamps', async () => {

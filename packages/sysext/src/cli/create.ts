@@ -71,7 +71,7 @@ function recipeOptions(): Options {
   return out;
 }
 
-function summary(io: CliIo, result: CreateSysextResult & { version?: string }): void {
+function summary(io: CliIo, result: CreateSysextResult & { version?: string }, notes: readonly string[] = []): void {
   const lines = [
     `image    ${result.image.path}`,
     `size     ${formatSize(result.image.size)}`,
@@ -79,6 +79,8 @@ function summary(io: CliIo, result: CreateSysextResult & { version?: string }): 
     `time     ${result.seconds.toFixed(1)} s`,
   ];
   for (const f of result.written.slice(1)) lines.push(`wrote    ${f}`);
+  // How each input was verified, also when stderr is not a terminal (the build log keeps it).
+  for (const n of notes) lines.push(`input    ${n}`);
   if (result.written.some((f) => /\.(conf|transfer|bu)$/.test(f))) {
     const flatcar = result.releaseUrl.startsWith('https://extensions.flatcar.org/');
     lines.push(`served   ${result.releaseUrl}${flatcar ? '  (the Flatcar bakery\'s server, the default: pass --release-url for your own)' : ''}`);
@@ -125,6 +127,7 @@ export async function runCreate(args: string[], io: CliIo): Promise<number> {
   try {
     if (isRecipe) {
       const recipe = findRecipe(target);
+      const notes: string[] = [];
       if (version === undefined) throw new SysextError('USAGE', `create ${target} needs a version (e.g. v1.32.0, v1.32 or latest)`);
       for (const k of ['force-reload', 'extension-release', 'xattrs']) if (values[k] !== undefined) throw new SysextError('USAGE', `--${k} is for directory builds`);
       const recipeValues: Record<string, string | boolean | undefined> = {};
@@ -136,10 +139,13 @@ export async function runCreate(args: string[], io: CliIo): Promise<number> {
         arch: arch ?? 'x86-64',
         ...(str('name') === undefined ? {} : { name: str('name')! }),
         recipeOptions: recipeValues as RecipeOptionValues,
-        log: (m) => progress.log(m),
+        log: (m) => {
+          progress.log(m);
+          notes.push(m);
+        },
       });
       progress.clear();
-      summary(io, result);
+      summary(io, result, notes);
       return 0;
     }
     for (const k of recipeKeys) if (values[k] !== undefined) throw new SysextError('USAGE', `--${k} is an option of a recipe, not of directory builds`);
