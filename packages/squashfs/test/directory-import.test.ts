@@ -29,9 +29,9 @@ afterAll(() => {
 });
 
 describe('fromDirectory', () => {
-  it('reproduces every entry of a real directory: metadata, content, links, devices, fifo, socket, xattrs', async () => {
+  it.each([{ sync: false }, { sync: true }])('reproduces every entry of a real directory: metadata, content, links, devices, fifo, socket, xattrs (%o)', async ({ sync }) => {
     const warnings: SquashfsWarning[] = [];
-    const tree = await fromDirectory(src, { onWarning: (w) => warnings.push(w) });
+    const tree = await fromDirectory(src, { sync, onWarning: (w) => warnings.push(w) });
     const problems = await compareTree(tree, listDisk(src, true), { root: true, xattrs: true });
     expect(problems).toEqual([]);
     expect(warnings).toEqual([]);
@@ -50,10 +50,11 @@ describe('fromDirectory', () => {
     }
   });
 
-  it('adds under a prefix with owner, mtime and filter options; merges directories', async () => {
+  it.each([{ sync: false }, { sync: true }])('adds under a prefix with owner, mtime and filter options; merges directories (%o)', async ({ sync }) => {
     const tree = new Tree();
     tree.file('opt/app/existing', 'x');
     await addDirectory(tree, join(src, 'usr'), {
+      sync,
       prefix: 'opt/app',
       allRoot: true,
       mtime: 99,
@@ -70,7 +71,7 @@ describe('fromDirectory', () => {
     // The source directory's own metadata goes to the prefix directory.
     expect(tree.get('opt/app')!.meta).toMatchObject({ mtime: 99, mode: statSync(join(src, 'usr')).mode & 0o7777 });
     expect(tree.get('opt')!.meta).toMatchObject({ mtime: 0, mode: 0o755 });
-    await expect(addDirectory(tree, join(src, 'usr'), { prefix: 'opt/app' })).rejects.toMatchObject({ code: 'DUPLICATE_NAME' });
+    await expect(addDirectory(tree, join(src, 'usr'), { sync, prefix: 'opt/app' })).rejects.toMatchObject({ code: 'DUPLICATE_NAME' });
   });
 
   it('maps Windows hosts: fixed modes, owner 0, no xattrs', async () => {
@@ -86,16 +87,20 @@ describe('fromDirectory', () => {
     const dir = join(work, 'badname');
     mkdirSync(join(dir, 'sub'), { recursive: true });
     writeFileSync(Buffer.concat([Buffer.from(`${dir}/sub/bad-`), Buffer.from([0xff, 0xfe]), Buffer.from('.txt')]), 'x');
-    const error = await fromDirectory(dir).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(SquashfsError);
-    expect((error as SquashfsError).code).toBe('INVALID_NAME');
-    expect((error as SquashfsError).message).toContain('bad-\\\\xff\\\\xfe.txt');
-    expect((error as SquashfsError).path).toBe(join(dir, 'sub', 'bad-\\xff\\xfe.txt'));
+    for (const sync of [false, true]) {
+      const error = await fromDirectory(dir, { sync }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SquashfsError);
+      expect((error as SquashfsError).code).toBe('INVALID_NAME');
+      expect((error as SquashfsError).message).toContain('bad-\\\\xff\\\\xfe.txt');
+      expect((error as SquashfsError).path).toBe(join(dir, 'sub', 'bad-\\xff\\xfe.txt'));
+    }
   });
 
   it('refuses a source that is missing or not a directory', async () => {
-    await expect(fromDirectory(join(work, 'nothing-here'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(fromDirectory(join(src, 'empty'))).rejects.toMatchObject({ code: 'NOT_A_DIRECTORY' });
+    for (const sync of [false, true]) {
+      await expect(fromDirectory(join(work, 'nothing-here'), { sync })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(fromDirectory(join(src, 'empty'), { sync })).rejects.toMatchObject({ code: 'NOT_A_DIRECTORY' });
+    }
   });
 
   it('keeps hard links inside the tree only and follows a symlinked source root', async () => {

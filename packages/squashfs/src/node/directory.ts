@@ -2,7 +2,7 @@
  * A directory on disk → the in-memory tree: lstat metadata, symlinks (not followed), hard links
  * (one node per dev+ino), devices, FIFOs, sockets and xattrs; plus file content read from a path.
  */
-import { closeSync, openSync, readSync as fsReadSync, type BigIntStats } from 'node:fs';
+import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync as fsReadSync, statSync, type BigIntStats } from 'node:fs';
 import { lstat, open, readdir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SquashfsError, type SquashfsWarning } from '../errors.js';
@@ -125,6 +125,13 @@ export interface DirectoryOptions {
   rootMeta?: boolean;
   /** Non-fatal problems: dropped xattrs, clamped times, the xattr module missing. */
   onWarning?: (warning: SquashfsWarning) => void;
+  /**
+   * Scan with synchronous calls (readdir, lstat, readlink, xattrs) instead of concurrent async ones.
+   * Same tree; several times faster on a large tree from the page cache (no libuv pool round trip
+   * per entry), but it blocks the event loop for the whole scan: for command-line tools, not servers.
+   * Default false.
+   */
+  sync?: boolean;
 }
 
 export interface FromDirectoryOptions extends DirectoryOptions {
@@ -153,27 +160,34 @@ export async function addDirectory(tree: Tree, dir: string, options: DirectoryOp
   const platform = options.platform ?? process.platform;
   const xattrs = options.xattrs !== false && platform !== 'win32' ? await loadXattrReader(options.onWarning) : undefined;
   const walker = new Walker(tree, options, platform, xattrs);
+  const sync = options.sync === true;
   let rootStats: BigIntStats;
   try {
-    rootStats = await stat(dir, { bigint: true });
+    rootStats = sync ? statSync(dir, { bigint: true }) : await stat(dir, { bigint: true });
   } catch (e) {
     throw ioError(`cannot read directory ${dir}`, dir, e, 'NOT_FOUND');
   }
   if (!rootStats.isDirectory()) throw new SquashfsError('NOT_A_DIRECTORY', `${dir} is not a directory`, { path: dir });
   const prefix = splitPath(options.prefix ?? '').join('/');
   const target = tree.dir(prefix);
-  if (options.rootMeta !== false) target.meta = walker.meta(await walker.probe(dir, '', prefix === '' ? '/' : prefix, rootStats));
-  await walker.walk(dir, '', target, prefix);
+  const rootTree = prefix === '' ? '/' : prefix;
+  if (options.rootMeta !== false) target.meta = walker.meta(sync ? walker.probeSync(dir, '', rootTree, rootStats) : await walker.probe(dir, '', rootTree, rootStats));
+  if (sync) walker.walkSync(dir, '', target, prefix);
+  else await walker.walk(dir, '', target, prefix);
 }
 
 interface XattrReader {
   list(path: string): Promise<string[]>;
   get(path: string, name: string): Promise<Uint8Array | null>;
+  listSync(path: string): string[];
+  getSync(path: string, name: string): Uint8Array | null;
 }
 
 interface XattrModule {
   listAttributes(path: string): Promise<string[]>;
   getAttribute(path: string, name: string): Promise<Uint8Array | null>;
+  listAttributesSync(path: string): string[];
+  getAttributeSync(path: string, name: string): Uint8Array | null;
 }
 
 let xattrModule: Promise<XattrModule | undefined> | undefined;
@@ -185,7 +199,12 @@ async function loadXattrReader(onWarning?: (warning: SquashfsWarning) => void): 
       const name = '@napi-rs/xattr';
       const mod = (await import(name)) as Partial<XattrModule> & { default?: Partial<XattrModule> };
       const api = typeof mod.listAttributes === 'function' ? mod : mod.default;
-      return typeof api?.listAttributes === 'function' && typeof api.getAttribute === 'function' ? (api as XattrModule) : undefined;
+      const complete =
+        typeof api?.listAttributes === 'function' &&
+        typeof api.getAttribute === 'function' &&
+        typeof api.listAttributesSync === 'function' &&
+        typeof api.getAttributeSync === 'function';
+      return complete ? (api as XattrModule) : undefined;
     } catch {
       return undefined;
     }
@@ -198,6 +217,8 @@ async function loadXattrReader(onWarning?: (warning: SquashfsWarning) => void): 
   return {
     list: (path) => mod.listAttributes(path),
     get: (path, name) => mod.getAttribute(path, name),
+    listSync: (path) => mod.listAttributesSync(path),
+    getSync: (path, name) => mod.getAttributeSync(path, name),
   };
 }
 
@@ -246,8 +267,7 @@ class Walker {
     } catch (e) {
       throw ioError(`cannot read directory ${abs}`, abs, e);
     }
-    const names = raw.map((bytes) => decodeName(bytes, abs)).sort(compareUtf8);
-    for (const name of names) validateName(name, treePath === '' ? name : `${treePath}/${name}`);
+    const names = this.names(raw, abs, treePath);
     const stats = await mapLimit(names, IO_CONCURRENCY, async (name) => {
       const childAbs = join(abs, name);
       try {
@@ -256,12 +276,56 @@ class Walker {
         throw ioError(`cannot stat ${childAbs}`, childAbs, e);
       }
     });
+    const kept = this.keep(names, stats, rel);
+    const probes = await mapLimit(kept, IO_CONCURRENCY, ({ name, st }) => this.probe(join(abs, name), name, treePath === '' ? name : `${treePath}/${name}`, st));
+    for (const { probe, node } of this.build(dir, probes)) {
+      await this.walk(probe.abs, rel === '' ? probe.name : `${rel}/${probe.name}`, node, probe.treePath);
+    }
+  }
+
+  /** {@link walk} with synchronous calls, one entry after the other (`options.sync`). */
+  walkSync(abs: string, rel: string, dir: DirNode, treePath: string): void {
+    let raw: Buffer[];
+    try {
+      raw = readdirSync(abs, { encoding: 'buffer' });
+    } catch (e) {
+      throw ioError(`cannot read directory ${abs}`, abs, e);
+    }
+    const names = this.names(raw, abs, treePath);
+    const stats = names.map((name) => {
+      const childAbs = join(abs, name);
+      try {
+        return lstatSync(childAbs, { bigint: true });
+      } catch (e) {
+        throw ioError(`cannot stat ${childAbs}`, childAbs, e);
+      }
+    });
+    const kept = this.keep(names, stats, rel);
+    const probes = kept.map(({ name, st }) => this.probeSync(join(abs, name), name, treePath === '' ? name : `${treePath}/${name}`, st));
+    for (const { probe, node } of this.build(dir, probes)) {
+      this.walkSync(probe.abs, rel === '' ? probe.name : `${rel}/${probe.name}`, node, probe.treePath);
+    }
+  }
+
+  /** Decoded, validated names of one directory, in UTF-8 byte order. */
+  private names(raw: Buffer[], abs: string, treePath: string): string[] {
+    const names = raw.map((bytes) => decodeName(bytes, abs)).sort(compareUtf8);
+    for (const name of names) validateName(name, treePath === '' ? name : `${treePath}/${name}`);
+    return names;
+  }
+
+  /** The entries `options.filter` keeps. */
+  private keep(names: string[], stats: BigIntStats[], rel: string): Array<{ name: string; st: BigIntStats }> {
     const kept: Array<{ name: string; st: BigIntStats }> = [];
     names.forEach((name, i) => {
       const st = stats[i]!;
       if (this.options.filter === undefined || this.options.filter(rel === '' ? name : `${rel}/${name}`, st)) kept.push({ name, st });
     });
-    const probes = await mapLimit(kept, IO_CONCURRENCY, ({ name, st }) => this.probe(join(abs, name), name, treePath === '' ? name : `${treePath}/${name}`, st));
+    return kept;
+  }
+
+  /** Adds the probed entries of one directory to `dir`, in order; returns the subdirectories to walk. */
+  private build(dir: DirNode, probes: Probe[]): Array<{ probe: Probe; node: DirNode }> {
     const subdirs: Array<{ probe: Probe; node: DirNode }> = [];
     for (const probe of probes) {
       const { name, st, treePath: childTree } = probe;
@@ -292,9 +356,7 @@ class Walker {
       }
       dir.entries.set(name, node);
     }
-    for (const { probe, node } of subdirs) {
-      await this.walk(probe.abs, rel === '' ? probe.name : `${rel}/${probe.name}`, node, probe.treePath);
-    }
+    return subdirs;
   }
 
   /** The I/O for one entry: xattrs and, for a symlink, its target. */
@@ -307,6 +369,20 @@ class Walker {
           })
         : Promise.resolve(undefined),
     ]);
+    return { name, abs, treePath, st, ...xattrs, ...(target === undefined ? {} : { target }) };
+  }
+
+  /** {@link probe} with synchronous calls. */
+  probeSync(abs: string, name: string, treePath: string, st: BigIntStats): Probe {
+    const xattrs = this.readXattrsSync(abs);
+    let target: Uint8Array | undefined;
+    if (st.isSymbolicLink()) {
+      try {
+        target = readlinkSync(abs, { encoding: 'buffer' });
+      } catch (e) {
+        throw ioError(`cannot read symlink ${abs}`, abs, e);
+      }
+    }
     return { name, abs, treePath, st, ...xattrs, ...(target === undefined ? {} : { target }) };
   }
 
@@ -352,30 +428,62 @@ class Walker {
   }
 
   private async readXattrs(abs: string): Promise<{ xattrs: Map<string, Uint8Array>; dropped: string[] }> {
-    const xattrs = new Map<string, Uint8Array>();
-    const dropped: string[] = [];
-    if (this.xattrs === undefined) return { xattrs, dropped };
+    const reader = this.xattrs;
+    if (reader === undefined) return { xattrs: new Map(), dropped: [] };
     let names: string[];
     try {
-      names = await this.xattrs.list(abs);
+      names = await reader.list(abs);
     } catch {
-      return { xattrs, dropped }; // filesystems without xattr support, special files the module cannot open
+      return { xattrs: new Map(), dropped: [] }; // filesystems without xattr support, special files the module cannot open
     }
-    for (const name of [...names].sort()) {
-      if (this.platform === 'darwin' && name.startsWith('com.apple.')) continue; // never stored, not worth a warning
-      if (!isStorableXattr(name)) {
-        dropped.push(name);
-        continue;
-      }
+    const { storable, dropped } = this.sortXattrNames(names);
+    const xattrs = new Map<string, Uint8Array>();
+    for (const name of storable) {
       let value: Uint8Array | null;
       try {
-        value = await this.xattrs.get(abs, name);
+        value = await reader.get(abs, name);
       } catch (e) {
         throw ioError(`cannot read xattr ${name} of ${abs}`, abs, e);
       }
       if (value !== null) xattrs.set(name, new Uint8Array(value));
     }
     return { xattrs, dropped };
+  }
+
+  /** {@link readXattrs} with synchronous calls. */
+  private readXattrsSync(abs: string): { xattrs: Map<string, Uint8Array>; dropped: string[] } {
+    const reader = this.xattrs;
+    if (reader === undefined) return { xattrs: new Map(), dropped: [] };
+    let names: string[];
+    try {
+      names = reader.listSync(abs);
+    } catch {
+      return { xattrs: new Map(), dropped: [] };
+    }
+    const { storable, dropped } = this.sortXattrNames(names);
+    const xattrs = new Map<string, Uint8Array>();
+    for (const name of storable) {
+      let value: Uint8Array | null;
+      try {
+        value = reader.getSync(abs, name);
+      } catch (e) {
+        throw ioError(`cannot read xattr ${name} of ${abs}`, abs, e);
+      }
+      if (value !== null) xattrs.set(name, new Uint8Array(value));
+    }
+    return { xattrs, dropped };
+  }
+
+  /** xattr names in order, split into those SquashFS stores and those it cannot (warned about later). */
+  private sortXattrNames(names: readonly string[]): { storable: string[]; dropped: string[] } {
+    const storable: string[] = [];
+    const dropped: string[] = [];
+    for (const name of [...names].sort()) {
+      if (this.platform === 'darwin' && name.startsWith('com.apple.')) continue; // never stored, not worth a warning
+      if (isStorableXattr(name)) storable.push(name);
+      else dropped.push(name);
+    }
+    return { storable, dropped };
   }
 }
 
