@@ -195,6 +195,58 @@ describe('zstd via node:zlib (Node >= 22.15)', () => {
   });
 });
 
+describe('node:zlib sync calls in worker threads (gzipBackend / zstdBackend)', () => {
+  // A 4 KiB block gives a small output (a pooled Buffer in the worker, which must not be transferred).
+  const mixed = [...blocks, sample(4096, 77), sample(100, 78)];
+
+  it('gzip workers: the same bytes as the async codec, in order; null for incompressible and empty blocks', async () => {
+    for (const level of [1, 9]) {
+      const codec = nodeCodecs.createCodec('gzip', { gzipBackend: 'workers', level, concurrency: 2 });
+      const ref = nodeCodecs.createCodec('gzip', { gzipBackend: 'async', level });
+      const parallel = await Promise.all(mixed.map((b) => codec.compress(b)));
+      for (let i = 0; i < mixed.length; i++) expectBytes(parallel[i]!, (await ref.compress(mixed[i]!))!);
+      expectBytes(codec.compressSync(mixed[0]!), parallel[0]!);
+      expect(await codec.compress(noise(128 * 1024))).toBeNull();
+      expect(await codec.compress(new Uint8Array(0))).toBeNull();
+      await codec.close();
+      await expect(codec.compress(mixed[0]!)).rejects.toBeInstanceOf(SquashfsError);
+      await ref.close();
+    }
+  });
+
+  it('gzip workers take views into larger buffers and leave them intact', async () => {
+    const codec = nodeCodecs.createCodec('gzip', { gzipBackend: 'workers' });
+    const big = Buffer.concat([Buffer.from(sample(50_000, 3)), Buffer.from(blocks[0]!), Buffer.from(sample(50_000, 4))]);
+    const before = Buffer.from(big);
+    const view = big.subarray(50_000, 50_000 + blocks[0]!.length);
+    const out = (await codec.compress(view))!;
+    expectBytes(new Uint8Array(zlib.inflateSync(out)), blocks[0]!);
+    expect(Buffer.compare(big, before)).toBe(0);
+    expect(view.length).toBe(blocks[0]!.length);
+    await codec.close();
+  });
+
+  it.skipIf(!native).each([1, 15, 19])('zstd native-workers (the default) at level %i: the same frames as the async native codec', async (level) => {
+    const codec = nodeCodecs.createCodec('zstd', { zstdBackend: 'native-workers', level, concurrency: 2 });
+    const ref = nodeCodecs.createCodec('zstd', { zstdBackend: 'native', level });
+    const parallel = await Promise.all(mixed.map((b) => codec.compress(b)));
+    for (let i = 0; i < mixed.length; i++) {
+      const expected = await ref.compress(mixed[i]!);
+      if (expected === null) expect(parallel[i]).toBeNull();
+      else {
+        expectBytes(parallel[i]!, expected);
+        expectKernelFrame(parallel[i]!, mixed[i]!);
+      }
+    }
+    expect(await codec.compress(noise(64 * 1024))).toBeNull();
+    await codec.close();
+  });
+
+  it.runIf(!native)('zstd native-workers is refused with UNSUPPORTED where node:zlib has no zstd', () => {
+    expect(() => nodeCodecs.createCodec('zstd', { zstdBackend: 'native-workers' })).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
+  });
+});
+
 describe('node decompressors', () => {
   const block = sample(64 * 1024, 5);
 
@@ -262,9 +314,9 @@ describe('codecs do not keep the process alive', () => {
     });
   }
 
-  const script = (closeIt: boolean): string => `
+  const script = (closeIt: boolean, options = "{ zstdBackend: 'workers', concurrency: 2 }", name = 'zstd'): string => `
     import { nodeCodecs } from ${JSON.stringify(child.path('node/codecs.ts'))};
-    const codec = nodeCodecs.createCodec('zstd', { zstdBackend: 'workers', concurrency: 2 });
+    const codec = nodeCodecs.createCodec('${name}', ${options});
     const block = new Uint8Array(65536).map((_, i) => (i * 7) % 251 < 200 ? 65 : i & 255);
     const outs = await Promise.all(Array.from({ length: 8 }, () => codec.compress(block)));
     console.log('compressed', outs.filter((o) => o && o.length > 0).length);
@@ -281,6 +333,14 @@ describe('codecs do not keep the process alive', () => {
 
   it('exits when idle workers were never closed (they are unref-ed while idle)', async () => {
     const result = await runChild(script(false));
+    expect(result.stderr).toBe('');
+    expect(result.timedOut).toBe(false);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('compressed 8\n');
+  });
+
+  it('exits when idle node:zlib gzip workers were never closed', async () => {
+    const result = await runChild(script(false, "{ gzipBackend: 'workers', concurrency: 2 }", 'gzip'));
     expect(result.stderr).toBe('');
     expect(result.timedOut).toBe(false);
     expect(result.code).toBe(0);

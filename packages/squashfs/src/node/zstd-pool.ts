@@ -28,12 +28,20 @@ interface WorkerReply {
 
 export class ZstdWorkerPool {
   private readonly size: number;
+  private readonly source: string | undefined;
+  private readonly workerData: unknown;
   private readonly workers: PoolWorker[] = [];
   private nextId = 0;
   private closed = false;
 
-  constructor(size: number) {
+  /**
+   * `source` and `workerData`: another worker (same protocol: `{ id, level, block }` in,
+   * `{ id, out }` or `{ id, error }` out); default the zstd WASM worker.
+   */
+  constructor(size: number, source?: string, workerData?: unknown) {
     this.size = Math.max(1, Math.floor(size));
+    this.source = source;
+    this.workerData = workerData;
   }
 
   compress(block: Uint8Array, level: number): Promise<Uint8Array> {
@@ -65,13 +73,15 @@ export class ZstdWorkerPool {
   }
 
   private spawn(): PoolWorker {
-    const modulePath = createRequire(import.meta.url).resolve('@bokuweb/zstd-wasm');
-    const worker = new Worker(ZSTD_WORKER_SOURCE, { eval: true, workerData: { modulePath } });
+    const worker =
+      this.source === undefined
+        ? new Worker(ZSTD_WORKER_SOURCE, { eval: true, workerData: { modulePath: createRequire(import.meta.url).resolve('@bokuweb/zstd-wasm') } })
+        : new Worker(this.source, { eval: true, workerData: this.workerData, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     worker.unref();
     const slot: PoolWorker = { worker, jobs: new Map() };
     worker.on('message', (reply: WorkerReply) => {
       if (reply.id < 0) {
-        this.retire(slot, new SquashfsError('IO', reply.error ?? 'zstd worker failed'));
+        this.retire(slot, new SquashfsError('IO', reply.error ?? 'compression worker failed'));
         return;
       }
       const job = slot.jobs.get(reply.id);
