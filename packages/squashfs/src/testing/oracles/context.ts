@@ -2,6 +2,7 @@ import type { ExpectOptions, ExpectedEntry } from '../expected.js';
 import type { Tree } from '../../tree/tree.js';
 import type { DirNode } from '../../tree/node.js';
 import type { OracleResult } from '../report.js';
+import type { WriteOptions } from '../../writer/options.js';
 
 /** What every oracle gets. */
 export interface OracleContext {
@@ -18,17 +19,13 @@ export interface OracleContext {
 }
 
 /** The WriteOptions that matter for a mksquashfs reference build. */
-export interface ReferenceOptions {
+export type ReferenceOptions = Pick<
+  WriteOptions,
+  'blockSize' | 'allRoot' | 'fragments' | 'tailEnds' | 'dedup' | 'xattrs' | 'exports' | 'clampMtime'
+> & {
+  /** mksquashfs also knows xz, lzo and lz4, which a reference build may ask for. */
   compression?: 'gzip' | 'zstd' | 'xz' | 'lzo' | 'lz4' | 'none';
-  blockSize?: number;
-  allRoot?: boolean;
-  fragments?: boolean;
-  tailEnds?: boolean;
-  dedup?: boolean;
-  xattrs?: boolean;
-  exports?: boolean;
-  clampMtime?: number;
-}
+};
 
 export type Oracle = (ctx: OracleContext) => Promise<OracleResult>;
 
