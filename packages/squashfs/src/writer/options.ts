@@ -28,7 +28,10 @@ export interface WriteOptions {
   clampMtime?: number;
   /** Pad the image to a multiple of this many bytes (default 4096; the kernel needs 1K/4K). */
   padding?: number;
-  /** Blocks compressed at once (default: 2 x available parallelism). */
+  /**
+   * Blocks compressed at once (default: 2 x available parallelism); the write queue holds up to
+   * 4 x this many blocks (read, compressing, or waiting for their turn to be written).
+   */
   concurrency?: number;
   /**
    * Hash used for duplicate detection (SHA-256 expected). Default: the runtime's native SHA-256
@@ -47,7 +50,8 @@ export interface WriteProgress {
   /** Image bytes written so far. */
   bytesOut: number;
   filesDone: number;
-  filesTotal: number;
+  /** Files to write; undefined while a lazily read tree (`DirNode.load`) is still being read. */
+  filesTotal: number | undefined;
 }
 
 export interface WriteResult {

@@ -16,17 +16,39 @@ import { FileWriter, abortError, type FilePlacement } from '../data/file-writer.
 import { ReadAhead } from '../data/read-ahead.js';
 import { FragmentPacker } from '../data/fragment-packer.js';
 import { defaultHasher } from '../data/sha256.js';
+import { hasLazyDirs } from '../tree/lazy.js';
 import type { DirNode, FsNode } from '../tree/node.js';
 import type { Tree } from '../tree/tree.js';
 import { writeInodesAndDirectories } from './inodes.js';
 import type { WriteOptions, WriteResult } from './options.js';
-import { prepareTree } from './prepare.js';
+import { DataOrder, type DataFile } from './data-order.js';
+import { prepareTree, type PreparedTree } from './prepare.js';
 import { resolveOptions, selectCodec } from './resolve-options.js';
+
+/**
+ * Blocks in the ordered write queue per compression job: a deep queue keeps every compressor busy
+ * while the oldest block (which is written first) is still being compressed, and across short
+ * stalls of the producing thread (a directory scan, a garbage collection). Measured on 2 cores
+ * (queue 4 -> 16): large binaries gzip -7%, zstd -5..10%, 25,000 small files -4..7% wall time.
+ */
+const QUEUE_DEPTH = 4;
 
 function rootOf(root: DirNode | Tree): DirNode {
   if (root !== null && typeof root === 'object' && 'kind' in root) return root;
   if (root !== null && typeof root === 'object' && 'root' in root) return root.root;
   throw new SquashfsError('INVALID_ARGUMENT', 'writeImage needs a DirNode or a Tree');
+}
+
+/** The files written while walking a lazy tree must be the files of the complete tree, in order. */
+function sameOrder(written: readonly DataFile[], complete: readonly DataFile[]): void {
+  const n = Math.min(written.length, complete.length);
+  for (let i = 0; i <= n; i++) {
+    if (i === n && written.length === complete.length) return;
+    if (i === n || written[i]!.node !== complete[i]!.node) {
+      const path = (complete[i] ?? written[i])!.path;
+      throw new SquashfsError('INVALID_ARGUMENT', `the tree changed while it was being written (at ${JSON.stringify(path)})`, { path });
+    }
+  }
 }
 
 function toSquashfsError(e: unknown): SquashfsError {
@@ -50,12 +72,14 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
     const o = resolveOptions(options);
     const signal = options.signal;
     if (signal?.aborted) throw abortError(signal);
-    const tree = prepareTree(rootOf(root), {
-      allRoot: o.allRoot,
-      xattrs: o.xattrs,
-      clampMtime: o.clampMtime,
-      onWarning: options.onWarning,
-    });
+    const rootNode = rootOf(root);
+    const prepare = (): PreparedTree =>
+      prepareTree(rootNode, { allRoot: o.allRoot, xattrs: o.xattrs, clampMtime: o.clampMtime, onWarning: options.onWarning });
+    // A tree with directories still to be read is walked in data order while its files are
+    // written (the scan overlaps compression), and checked once complete; any other tree is
+    // checked before anything is written.
+    const lazy = hasLazyDirs(rootNode);
+    const early = lazy ? null : prepare();
     const selected = selectCodec(options, o.concurrency, portableCodecs);
     codec = selected.codec;
     owned = selected.owned;
@@ -91,7 +115,7 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
 
     // File data, in inode pre-order (each hard-linked file once). Blocks of consecutive files are
     // compressed concurrently and written in order by one queue; small files are read ahead.
-    const queue = new BlockQueue(cursor, o.concurrency);
+    const queue = new BlockQueue(cursor, o.concurrency * QUEUE_DEPTH);
     const packer = o.fragments ? new FragmentPacker(o.blockSize, codec, queue) : null;
     const files = new FileWriter({
       blockSize: o.blockSize,
@@ -104,21 +128,24 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
       ...(signal === undefined ? {} : { signal }),
     });
     const placements = new Map<FsNode, FilePlacement>();
-    const readAhead = new ReadAhead(tree.files);
-    let filesDone = 0;
+    const walk = early === null ? new DataOrder(rootNode) : null;
+    const order = early?.files ?? walk!.files;
+    const readAhead = new ReadAhead(order);
     try {
-      for (let i = 0; i < tree.files.length; i++) {
+      for (let i = 0; ; i++) {
         if (signal?.aborted) throw abortError(signal);
-        const { node, path } = tree.files[i]!;
+        if (i >= order.length && (walk === null || !(await walk.advance()))) break;
+        const { node, path } = order[i]!;
         placements.set(node, await files.write(await readAhead.content(i), path));
-        filesDone++;
-        options.onProgress?.({ bytesIn: files.bytesIn, bytesOut: cursor.bytesOut, filesDone, filesTotal: tree.files.length });
+        options.onProgress?.({ bytesIn: files.bytesIn, bytesOut: cursor.bytesOut, filesDone: i + 1, filesTotal: early?.files.length });
       }
       await packer?.flush();
       await queue.drainAll();
     } finally {
       readAhead.cancel();
     }
+    const tree = early ?? prepare();
+    if (early === null) sameOrder(order, tree.files);
     const fragments = packer?.entries ?? [];
     if (signal?.aborted) throw abortError(signal);
 
