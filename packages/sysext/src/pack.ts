@@ -81,7 +81,8 @@ export async function packImage(options: PackOptions): Promise<PackResult> {
       throw new SysextError('IO', `cannot read ${options.input}: ${err.code === 'ENOENT' ? 'no such directory' : err.message}`, { cause: err });
     });
     if (!st.isDirectory()) throw new SysextError('USAGE', `${options.input} is not a directory (use --tar for a tar archive)`);
-    tree = await fromDirectory(options.input, { xattrs: options.xattrs !== false, sync: true });
+    // Read lazily: subdirectories are scanned as the writer reaches them, overlapping compression.
+    tree = await fromDirectory(options.input, { xattrs: options.xattrs !== false, sync: true, lazy: true });
   }
   const unmatchedOverrides: string[] = [];
   if (options.overrides !== undefined && options.overrides.length > 0) {

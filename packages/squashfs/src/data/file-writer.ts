@@ -63,6 +63,8 @@ export class FileWriter {
   bytesIn = 0;
 
   private readonly o: FileWriterOptions;
+  /** Read buffer of {@link writeSmall}. */
+  private scratch: Uint8Array | undefined;
 
   constructor(options: FileWriterOptions) {
     this.o = options;
@@ -71,6 +73,9 @@ export class FileWriter {
   async write(content: FileContent, path: string): Promise<FilePlacement> {
     const { blockSize, codec, queue, signal } = this.o;
     const declared = content.size;
+    if (content.readInto !== undefined && declared !== undefined && declared > 0 && declared < blockSize && this.o.packer !== null) {
+      return this.writeSmall(content, declared, path);
+    }
     const hasher = this.o.hasher?.() ?? null;
     const placement: FilePlacement = { size: 0, startBlock: 0, blocks: [], fragment: SQUASHFS_INVALID_FRAG, offset: 0, sparse: 0 };
     let queued = 0;
@@ -222,6 +227,46 @@ export class FileWriter {
     if (tail !== null && !tailInFragment) await emit(tail, false);
     if (tailInFragment) ({ fragment: placement.fragment, offset: placement.offset } = await packer!.add(tail!));
     this.sparseBlocks += sparseBlocks;
+    if (key !== undefined) this.dedup.set(key, placement);
+    return placement;
+  }
+/**
+   * A file smaller than a block read with `readInto`: into one scratch buffer reused for every
+   * such file (no allocation, no garbage per file), hashed, then copied into a fragment, or
+   * dropped as a duplicate. Same placement, hash and bytes as the streaming path.
+   */
+  private async writeSmall(content: FileContent, declared: number, path: string): Promise<FilePlacement> {
+    if (this.o.signal?.aborted) throw abortError(this.o.signal);
+    const scratch = (this.scratch ??= new Uint8Array(this.o.blockSize + 1));
+    let n: number;
+    try {
+      n = content.readInto!(scratch.subarray(0, declared + 1));
+    } catch (cause) {
+      if (cause instanceof SquashfsError) throw withPath(cause, path);
+      throw new SquashfsError('IO', `reading ${path} failed: ${describe(cause)}`, { path, cause });
+    }
+    if (n > declared) {
+      throw new SquashfsError('SIZE_MISMATCH', `${path}: the source gave more than the declared ${declared} bytes (did the file grow while being read?)`, { path });
+    }
+    this.bytesIn += n;
+    if (n !== declared) {
+      throw new SquashfsError('SIZE_MISMATCH', `${path}: the source gave ${n} bytes but ${declared} were declared (did the file shrink while being read?)`, { path });
+    }
+    const data = scratch.subarray(0, n);
+    let key: string | undefined;
+    const hasher = this.o.hasher?.() ?? null;
+    if (hasher !== null) {
+      hasher.update(TAG_TAIL);
+      hasher.update(data);
+      key = DedupIndex.key(hasher.digest(), n);
+      const earlier = this.dedup.get(key);
+      if (earlier !== undefined) {
+        this.duplicates++;
+        return earlier;
+      }
+    }
+    const { fragment, offset } = await this.o.packer!.add(data);
+    const placement: FilePlacement = { size: n, startBlock: 0, blocks: [], fragment, offset, sparse: 0 };
     if (key !== undefined) this.dedup.set(key, placement);
     return placement;
   }

@@ -68,7 +68,8 @@ export class ReadAhead {
     while (!this.cancelled && this.next < this.files.length && this.next <= current + files && this.fetched.size < files) {
       const content = this.files[this.next]!.node.content;
       const size = content.size;
-      if (size === undefined || size > maxFileSize || size === 0 || content.bytes !== undefined) {
+      // In memory already, or read synchronously by the writer (`readInto`): nothing to overlap.
+      if (size === undefined || size > maxFileSize || size === 0 || content.bytes !== undefined || content.readInto !== undefined) {
         this.next++;
         continue;
       }

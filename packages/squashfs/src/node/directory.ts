@@ -91,8 +91,29 @@ export function contentFromPath(path: string, size?: number): FileContent {
       closeSync(fd);
     }
   }
+  function readInto(target: Uint8Array): number {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (e) {
+      throw ioError(`cannot open ${path}`, path, e);
+    }
+    let filled = 0;
+    try {
+      while (filled < target.length) {
+        const n = fsReadSync(fd, target, filled, target.length - filled, null);
+        if (n === 0) break;
+        filled += n;
+      }
+    } catch (e) {
+      throw ioError(`cannot read ${path}`, path, e);
+    } finally {
+      closeSync(fd);
+    }
+    return filled;
+  }
   const small = size !== undefined && size <= SYNC_READ_MAX;
-  return { open: small ? readSync : read, origin: path, ...(size === undefined ? {} : { size }) };
+  return { open: small ? readSync : read, origin: path, ...(size === undefined ? {} : { size }), ...(small ? { readInto } : {}) };
 }
 
 export interface DirectoryOptions {
@@ -132,6 +153,14 @@ export interface DirectoryOptions {
    * Default false.
    */
   sync?: boolean;
+  /**
+   * Read subdirectories only when they are needed (`DirNode.load`): `writeImage` reads each one
+   * when it reaches it, so the scan overlaps compression instead of preceding it. Walking or
+   * changing the tree (`tree.get`, `applyOverrides`, ...) loads what it touches with `sync`; call
+   * `await loadTree(tree)` first otherwise. Errors in a subdirectory surface when it is read.
+   * Default false.
+   */
+  lazy?: boolean;
 }
 
 export interface FromDirectoryOptions extends DirectoryOptions {
@@ -279,7 +308,9 @@ class Walker {
     const kept = this.keep(names, stats, rel);
     const probes = await mapLimit(kept, IO_CONCURRENCY, ({ name, st }) => this.probe(join(abs, name), name, treePath === '' ? name : `${treePath}/${name}`, st));
     for (const { probe, node } of this.build(dir, probes)) {
-      await this.walk(probe.abs, rel === '' ? probe.name : `${rel}/${probe.name}`, node, probe.treePath);
+      const next = (): Promise<void> => this.walk(probe.abs, rel === '' ? probe.name : `${rel}/${probe.name}`, node, probe.treePath);
+      if (this.options.lazy === true) deferLoad(node, next);
+      else await next();
     }
   }
 
@@ -303,7 +334,9 @@ class Walker {
     const kept = this.keep(names, stats, rel);
     const probes = kept.map(({ name, st }) => this.probeSync(join(abs, name), name, treePath === '' ? name : `${treePath}/${name}`, st));
     for (const { probe, node } of this.build(dir, probes)) {
-      this.walkSync(probe.abs, rel === '' ? probe.name : `${rel}/${probe.name}`, node, probe.treePath);
+      const next = (): void => this.walkSync(probe.abs, rel === '' ? probe.name : `${rel}/${probe.name}`, node, probe.treePath);
+      if (this.options.lazy === true) deferLoad(node, next);
+      else next();
     }
   }
 
@@ -540,6 +573,21 @@ function compareUtf8(a: string, b: string): number {
 function floorDiv(a: bigint, b: bigint): number {
   const q = a / b;
   return Number(a < 0n && q * b !== a ? q - 1n : q);
+}
+
+/**
+ * Makes `dir` load lazily with `load` (after a loader already set on it: two sources merged into
+ * one directory are read in the order they were added). The loader removes itself before running.
+ */
+function deferLoad(dir: DirNode, load: () => void | Promise<void>): void {
+  const earlier = dir.load;
+  const run = (): void | Promise<void> => {
+    if (dir.load === run) delete dir.load;
+    const first = earlier?.();
+    if (first !== undefined) return first.then(load);
+    return load();
+  };
+  dir.load = run;
 }
 
 function ioError(message: string, path: string, cause: unknown, code: 'IO' | 'NOT_FOUND' = 'IO'): SquashfsError {

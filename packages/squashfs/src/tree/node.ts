@@ -32,6 +32,13 @@ export interface FileContent {
   readonly bytes?: Uint8Array;
   /** Human-readable origin for error messages (a host path, "tar:member", ...). */
   readonly origin?: string;
+  /**
+   * Optional fast path for small files with a declared `size`, used instead of `open()`: reads the
+   * content synchronously into `target` from offset 0, until `target` is full or the source ends,
+   * and returns the number of bytes read. The writer passes `size + 1` bytes of room, so a source
+   * that grew is noticed; it reuses `target` afterwards (an implementation must not keep it).
+   */
+  readInto?(target: Uint8Array): number;
 }
 
 export interface DirNode {
@@ -39,6 +46,13 @@ export interface DirNode {
   meta: NodeMeta;
   /** Children by name. Order here is irrelevant: the writer sorts by raw UTF-8 bytes. */
   readonly entries: Map<string, FsNode>;
+  /**
+   * Set on a directory whose entries are still to be read (`fromDirectory(dir, { lazy: true })`):
+   * fills in `entries` (and may set `load` on new subdirectories), then deletes itself. The writer
+   * calls it when it reaches the directory, so that reading the tree overlaps compression;
+   * {@link loadTree} loads everything at once for code that walks or edits the tree.
+   */
+  load?: () => void | Promise<void>;
 }
 
 export interface FileNode {

@@ -1,5 +1,6 @@
 import { SquashfsError } from '../errors.js';
 import { contentFromBytes, contentFromIterable, contentFromReadableStream, isFileContent } from './content.js';
+import { loadDirSync } from './lazy.js';
 import { MAX_SYMLINK_BYTES, compareNames, splitPath, validateName } from './names.js';
 import type { DeviceNode, DirNode, FileContent, FileNode, FsNode, IpcNode, NodeMeta, SymlinkNode, Xattrs } from './node.js';
 
@@ -87,6 +88,7 @@ export class Tree {
     let dir = this.root;
     for (let i = 0; i < parts.length; i++) {
       const name = parts[i]!;
+      loadDirSync(dir, parts.slice(0, i).join('/'));
       const existing = dir.entries.get(name);
       if (existing === undefined) {
         const last = i === parts.length - 1;
@@ -182,6 +184,7 @@ export class Tree {
     let node: FsNode = this.root;
     for (const part of splitPath(path)) {
       if (node.kind !== 'dir') return undefined;
+      loadDirSync(node, path);
       const next: FsNode | undefined = node.entries.get(part);
       if (next === undefined) return undefined;
       node = next;
@@ -211,6 +214,7 @@ export class Tree {
 /** Depth-first walk of a directory node, children in byte order, root yielded as "". */
 export function* walkTree(root: DirNode, prefix = ''): Generator<[path: string, node: FsNode]> {
   if (prefix === '') yield ['', root];
+  loadDirSync(root, prefix === '' ? '/' : prefix);
   const names = [...root.entries.keys()].sort(compareNames);
   for (const name of names) {
     const node = root.entries.get(name)!;

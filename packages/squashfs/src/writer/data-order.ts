@@ -1,0 +1,66 @@
+import { loadDir } from '../tree/lazy.js';
+import { compareBytes, nameBytes } from '../tree/names.js';
+import type { DirNode, FileNode, FsNode } from '../tree/node.js';
+
+export interface DataFile {
+  node: FileNode;
+  path: string;
+}
+
+interface Level {
+  children: { name: string; key: Uint8Array; node: FsNode }[];
+  next: number;
+  path: string;
+}
+
+/**
+ * The files of a tree in data order (what `prepareTree` lists as `files`: pre-order, children in
+ * byte order, each hard-linked file at its first reference), found one at a time and loading lazy
+ * directories (`DirNode.load`) only when the walk reaches them, so a directory scan overlaps the
+ * compression of the files found before it.
+ */
+export class DataOrder {
+  /** Every file found so far, in order. */
+  readonly files: DataFile[] = [];
+  private readonly stack: Level[] = [];
+  private readonly seen = new Set<FsNode>();
+  private pendingRoot: DirNode | null;
+
+  constructor(root: DirNode) {
+    this.pendingRoot = root;
+  }
+
+  /** Finds the next file (appended to {@link files}); false once the whole tree was walked. */
+  async advance(): Promise<boolean> {
+    if (this.pendingRoot !== null) {
+      const root = this.pendingRoot;
+      this.pendingRoot = null;
+      await this.enter(root, '/');
+    }
+    for (;;) {
+      const level = this.stack[this.stack.length - 1];
+      if (level === undefined) return false;
+      const child = level.children[level.next++];
+      if (child === undefined) {
+        this.stack.pop();
+        continue;
+      }
+      const path = level.path === '/' ? `/${child.name}` : `${level.path}/${child.name}`;
+      const node = child.node;
+      if (node.kind === 'dir') {
+        await this.enter(node, path);
+      } else if (node.kind === 'file' && !this.seen.has(node)) {
+        this.seen.add(node);
+        this.files.push({ node, path });
+        return true;
+      }
+    }
+  }
+
+  private async enter(dir: DirNode, path: string): Promise<void> {
+    await loadDir(dir);
+    const children = [...dir.entries].map(([name, node]) => ({ name, key: nameBytes(name), node }));
+    children.sort((a, b) => compareBytes(a.key, b.key));
+    this.stack.push({ children, next: 0, path });
+  }
+}
