@@ -7,6 +7,11 @@ export class DedupIndex {
   static key(digest: Uint8Array, size: number): string {
     let hex = '';
     for (const b of digest) hex += b.toString(16).padStart(2, '0');
+    return DedupIndex.keyFromHex(hex, size);
+  }
+
+  /** The key of a digest given as lowercase hex (the same key as {@link key} for its bytes). */
+  static keyFromHex(hex: string, size: number): string {
     return `${hex}:${size}`;
   }
 

@@ -32,6 +32,11 @@ export interface FileWriterOptions {
   /** The ordered write stage (blocks in flight across files). */
   queue: BlockQueue;
   hasher: (() => Hasher) | null;
+  /**
+   * One-shot SHA-256 (hex) giving the same digests as `hasher`, used for files smaller than a block
+   * read with `readInto`; null: `hasher` is used for those too.
+   */
+  digestHex?: ((bytes: Uint8Array) => string) | null;
   signal?: AbortSignal;
 }
 
@@ -237,10 +242,12 @@ export class FileWriter {
    */
   private async writeSmall(content: FileContent, declared: number, path: string): Promise<FilePlacement> {
     if (this.o.signal?.aborted) throw abortError(this.o.signal);
-    const scratch = (this.scratch ??= new Uint8Array(this.o.blockSize + 1));
+    // scratch[0] holds the tail tag, so the tagged bytes hash in one call; the file goes after it.
+    const scratch = (this.scratch ??= new Uint8Array(this.o.blockSize + 2));
+    scratch[0] = TAG_TAIL[0]!;
     let n: number;
     try {
-      n = content.readInto!(scratch.subarray(0, declared + 1));
+      n = content.readInto!(scratch.subarray(1, declared + 2));
     } catch (cause) {
       if (cause instanceof SquashfsError) throw withPath(cause, path);
       throw new SquashfsError('IO', `reading ${path} failed: ${describe(cause)}`, { path, cause });
@@ -252,13 +259,17 @@ export class FileWriter {
     if (n !== declared) {
       throw new SquashfsError('SIZE_MISMATCH', `${path}: the source gave ${n} bytes but ${declared} were declared (did the file shrink while being read?)`, { path });
     }
-    const data = scratch.subarray(0, n);
+    const data = scratch.subarray(1, n + 1);
     let key: string | undefined;
-    const hasher = this.o.hasher?.() ?? null;
-    if (hasher !== null) {
-      hasher.update(TAG_TAIL);
-      hasher.update(data);
-      key = DedupIndex.key(hasher.digest(), n);
+    if (this.o.hasher !== null) {
+      const oneShot = this.o.digestHex ?? null;
+      if (oneShot !== null) key = DedupIndex.keyFromHex(oneShot(scratch.subarray(0, n + 1)), n);
+      else {
+        const hasher = this.o.hasher();
+        hasher.update(TAG_TAIL);
+        hasher.update(data);
+        key = DedupIndex.key(hasher.digest(), n);
+      }
       const earlier = this.dedup.get(key);
       if (earlier !== undefined) {
         this.duplicates++;

@@ -42,9 +42,18 @@ function checkU32(value: number, what: string, path: string): number {
   return value;
 }
 
+/** The xattrs of every node that has none: one shared map, which refuses changes. */
+class NoXattrs extends Map<string, Uint8Array> {
+  override set(): this {
+    throw new TypeError('this node has no xattrs and shares an empty map: assign meta.xattrs a new Map instead');
+  }
+}
+const NO_XATTRS: Xattrs = new NoXattrs();
+
 export function normalizeXattrs(input: MetaInput['xattrs']): Xattrs {
-  if (input === undefined) return new Map();
+  if (input === undefined) return NO_XATTRS;
   const entries = input instanceof Map ? [...input.entries()] : Object.entries(input);
+  if (entries.length === 0) return NO_XATTRS;
   return new Map(entries.map(([k, v]) => [k, typeof v === 'string' ? encoder.encode(v) : v] as const));
 }
 

@@ -15,7 +15,7 @@ import { BlockQueue } from '../data/block-queue.js';
 import { FileWriter, abortError, type FilePlacement } from '../data/file-writer.js';
 import { ReadAhead } from '../data/read-ahead.js';
 import { FragmentPacker } from '../data/fragment-packer.js';
-import { defaultHasher } from '../data/sha256.js';
+import { defaultDigestHex, defaultHasher } from '../data/sha256.js';
 import { hasLazyDirs } from '../tree/lazy.js';
 import type { DirNode, FsNode } from '../tree/node.js';
 import type { Tree } from '../tree/tree.js';
@@ -125,6 +125,7 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
       packer,
       tailEnds: o.tailEnds,
       hasher: o.dedup ? (o.hasher ?? defaultHasher) : null,
+      digestHex: o.dedup && o.hasher === undefined ? (defaultDigestHex ?? null) : null,
       ...(signal === undefined ? {} : { signal }),
     });
     const placements = new Map<FsNode, FilePlacement>();
