@@ -242,6 +242,26 @@ describe('node:zlib sync calls in worker threads (gzipBackend / zstdBackend)', (
     await codec.close();
   });
 
+  it.each([
+    { name: 'gzip', options: { gzipBackend: 'workers' as const } },
+    { name: 'zstd', options: { zstdBackend: native ? ('native-workers' as const) : ('workers' as const) } },
+  ])('$name workers recycle their input buffers: 300 blocks in flight, growing sizes, each result its own', async ({ name, options }) => {
+    const codec = nodeCodecs.createCodec(name as 'gzip' | 'zstd', { ...options, level: 3, concurrency: 2 });
+    const decompress = nodeCodecs.decompressor(name === 'gzip' ? 1 : 6)!;
+    // Sizes grow past the pool's buffer capacity in the middle (its spare buffers are replaced).
+    const blocks = Array.from({ length: 300 }, (_, i) => {
+      const b = new Uint8Array(i < 150 ? 1000 + ((i * 7919) % 30000) : 40000 + ((i * 104729) % 90000));
+      for (let j = 0; j < b.length; j++) b[j] = (j % 251) ^ (i * 31) ^ (j >> 9);
+      return b;
+    });
+    const out = await Promise.all(blocks.map((b) => codec.compress(b)));
+    out.forEach((o, i) => {
+      expect(o).not.toBeNull();
+      expectBytes(decompress.decompress(o!, blocks[i]!.length), blocks[i]!);
+    });
+    await codec.close();
+  });
+
   it.runIf(!native)('zstd native-workers is refused with UNSUPPORTED where node:zlib has no zstd', () => {
     expect(() => nodeCodecs.createCodec('zstd', { zstdBackend: 'native-workers' })).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
   });

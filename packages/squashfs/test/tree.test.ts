@@ -45,3 +45,21 @@ describe('Tree builder', () => {
     expect(['\u{1F600}', '\uFF21'].sort()).toEqual(['\u{1F600}', '\uFF21']);
   });
 });
+
+describe('xattr maps', () => {
+  it('nodes without xattrs share one empty map that refuses changes; others get their own', () => {
+    const tree = new Tree();
+    const a = tree.file('a', 'a');
+    const b = tree.file('b', 'b', { xattrs: {} });
+    const c = tree.file('c', 'c', { xattrs: { 'user.k': 'v' } });
+    expect(a.meta.xattrs.size).toBe(0);
+    expect(a.meta.xattrs).toBe(b.meta.xattrs);
+    expect(() => (a.meta.xattrs as Map<string, Uint8Array>).set('user.x', new Uint8Array(1))).toThrow(/assign meta.xattrs a new Map/);
+    expect(b.meta.xattrs.size).toBe(0);
+    expect(c.meta.xattrs).not.toBe(a.meta.xattrs);
+    (c.meta.xattrs as Map<string, Uint8Array>).set('user.other', new Uint8Array([1]));
+    expect(c.meta.xattrs.size).toBe(2);
+    a.meta.xattrs = new Map([['user.x', new Uint8Array([2])]]);
+    expect(b.meta.xattrs.size).toBe(0);
+  });
+});

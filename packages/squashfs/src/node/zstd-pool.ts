@@ -24,7 +24,12 @@ interface WorkerReply {
   id: number;
   out?: Uint8Array;
   error?: string;
+  /** The job's input buffer, handed back for reuse. */
+  back?: Uint8Array;
 }
+
+/** Input buffers kept for reuse: enough for every block in flight. */
+const SPARE_BUFFERS = 64;
 
 export class ZstdWorkerPool {
   private readonly size: number;
@@ -33,6 +38,9 @@ export class ZstdWorkerPool {
   private readonly workers: PoolWorker[] = [];
   private nextId = 0;
   private closed = false;
+  /** Input buffers the workers handed back (all of one capacity: the largest block seen). */
+  private readonly spare: ArrayBuffer[] = [];
+  private capacity = 0;
 
   /**
    * `source` and `workerData`: another worker (same protocol: `{ id, level, block }` in,
@@ -52,8 +60,10 @@ export class ZstdWorkerPool {
       slot.jobs.set(id, { resolve, reject });
       if (slot.jobs.size === 1) slot.worker.ref();
       // postMessage would clone the whole ArrayBuffer behind a view (e.g. a 128 KiB block of a
-      // 100 MiB file buffer): copy exactly the block, and hand that copy over without a second copy.
-      const copy = new Uint8Array(block); // a copy even for a Buffer (whose slice() is a view)
+      // 100 MiB file buffer): copy exactly the block into a buffer of our own, recycled (the
+      // worker hands it back with the result), and transfer it without a second copy.
+      const copy = this.buffer(block.length);
+      copy.set(block);
       slot.worker.postMessage({ id, level, block: copy }, [copy.buffer]);
     });
   }
@@ -63,6 +73,21 @@ export class ZstdWorkerPool {
     const workers = this.workers.splice(0);
     for (const slot of workers) this.fail(slot, new SquashfsError('ABORTED', 'zstd codec closed while compressing'));
     await Promise.all(workers.map((slot) => slot.worker.terminate()));
+  }
+
+  /** A view of `length` bytes on a spare buffer, or on a new one. */
+  private buffer(length: number): Uint8Array<ArrayBuffer> {
+    if (length > this.capacity) {
+      this.capacity = length;
+      this.spare.length = 0;
+    }
+    return new Uint8Array(this.spare.pop() ?? new ArrayBuffer(this.capacity), 0, length);
+  }
+
+  private recycle(back: Uint8Array | undefined): void {
+    if (back instanceof Uint8Array && back.buffer instanceof ArrayBuffer && back.buffer.byteLength === this.capacity && this.spare.length < SPARE_BUFFERS) {
+      this.spare.push(back.buffer);
+    }
   }
 
   private pick(): PoolWorker {
@@ -84,6 +109,7 @@ export class ZstdWorkerPool {
         this.retire(slot, new SquashfsError('IO', reply.error ?? 'compression worker failed'));
         return;
       }
+      this.recycle(reply.back);
       const job = slot.jobs.get(reply.id);
       if (job === undefined) return;
       slot.jobs.delete(reply.id);

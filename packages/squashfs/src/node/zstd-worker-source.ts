@@ -1,7 +1,8 @@
 /**
  * Source of the zstd worker thread (CommonJS, run with `eval: true` so that it works both from the
  * TypeScript sources and from dist/ without a separate build step). It loads @bokuweb/zstd-wasm from
- * `workerData.modulePath` and answers `{ id, level, block }` with `{ id, out }` or `{ id, error }`.
+ * `workerData.modulePath` and answers `{ id, level, block }` with `{ id, out }` or `{ id, error }`,
+ * handing `block`'s buffer back as `back`.
  * Output is one zstd frame with the content size (one-shot ZSTD_compress).
  */
 export const ZSTD_WORKER_SOURCE = `
@@ -13,9 +14,10 @@ let ready = false;
 function handle(msg) {
   try {
     const out = zstd.compress(msg.block, msg.level);
-    parentPort.postMessage({ id: msg.id, out }, [out.buffer]);
+    // The input buffer goes back to the pool for the next block (no garbage per block).
+    parentPort.postMessage({ id: msg.id, out, back: msg.block }, [out.buffer, msg.block.buffer]);
   } catch (error) {
-    parentPort.postMessage({ id: msg.id, error: String(error) });
+    parentPort.postMessage({ id: msg.id, error: String(error), back: msg.block }, [msg.block.buffer]);
   }
 }
 parentPort.on('message', (msg) => {
