@@ -3,6 +3,7 @@ import { removeTempFilesOnSignal } from '../deps.js';
 import { type CliIo } from './args.js';
 import { createHelp, runCreate } from './create.js';
 import { EXIT, exitCodeFor, formatError } from './errors.js';
+import { limitYoungGeneration } from './heap.js';
 import { INSPECT_HELP, VERIFY_HELP, runInspect, runVerify } from './inspect.js';
 import { LIST_HELP, runList } from './list.js';
 import { PACK_HELP, runPack } from './pack.js';
@@ -71,6 +72,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
 /** The process entry point: on SIGINT/SIGTERM the temp files of unfinished images are removed and the process exits 130/143. */
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
+  limitYoungGeneration();
   removeTempFilesOnSignal();
   const controller = new AbortController();
   const code = await runCli(argv, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd(), signal: controller.signal });
