@@ -138,25 +138,41 @@ interface NativeHash {
 type CreateHash = (algorithm: 'sha256') => NativeHash;
 
 /**
- * The runtime's native SHA-256 where it is reachable without an import (Node >= 20.16, Deno and Bun
- * expose `process.getBuiltinModule('node:crypto')`), found by feature detection; undefined elsewhere.
+ * node:crypto where it is reachable without an import (Node >= 20.16, Deno and Bun expose
+ * `process.getBuiltinModule`), found by feature detection; undefined elsewhere.
  */
-const nativeCreateHash: CreateHash | undefined = (() => {
+function builtinCrypto(): { createHash?: unknown; hash?: unknown } | undefined {
   try {
     const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
     if (typeof p?.getBuiltinModule !== 'function') return undefined;
-    const crypto = p.getBuiltinModule('node:crypto') as { createHash?: unknown } | undefined;
-    if (typeof crypto?.createHash !== 'function') return undefined;
-    const createHash = crypto.createHash as CreateHash;
-    // Same digest as ours, or not used.
-    const probe = createHash('sha256');
-    probe.update(new Uint8Array([0x61, 0x62, 0x63]));
+    return p.getBuiltinModule('node:crypto') as { createHash?: unknown; hash?: unknown } | undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const ABC = new Uint8Array([0x61, 0x62, 0x63]);
+const SHA256_ABC = 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad';
+
+/** The native SHA-256 hash objects, if they give the same digest as ours. */
+const nativeCreateHash: CreateHash | undefined = (() => {
+  const createHash = builtinCrypto()?.createHash;
+  if (typeof createHash !== 'function') return undefined;
+  try {
+    const probe = (createHash as CreateHash)('sha256');
+    probe.update(ABC);
     const d = probe.digest();
-    return d.length === 32 && d[0] === 0xba && d[31] === 0xad ? createHash : undefined;
+    return toHex(d) === SHA256_ABC ? (createHash as CreateHash) : undefined;
   } catch {
     return undefined;
   }
 })();
+
+function toHex(bytes: Uint8Array): string {
+  let hex = '';
+  for (const b of bytes) hex += b.toString(16).padStart(2, '0');
+  return hex;
+}
 
 /** The writer's default dedup hasher: the native SHA-256 when reachable, else {@link Sha256}. */
 export function defaultHasher(): Hasher {
@@ -175,15 +191,12 @@ export function defaultHasher(): Hasher {
 
 type OneShotHash = (algorithm: string, data: Uint8Array) => string;
 
-/** The runtime's one-shot `crypto.hash` (Node >= 20.12), checked like {@link nativeCreateHash}. */
+/** The runtime's one-shot `crypto.hash` (Node >= 20.12), if it gives the same digest as ours. */
 const nativeHash: OneShotHash | undefined = (() => {
+  const hash = builtinCrypto()?.hash;
+  if (typeof hash !== 'function') return undefined;
   try {
-    const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-    if (typeof p?.getBuiltinModule !== 'function') return undefined;
-    const crypto = p.getBuiltinModule('node:crypto') as { hash?: unknown } | undefined;
-    if (typeof crypto?.hash !== 'function') return undefined;
-    const hash = crypto.hash as OneShotHash;
-    return hash('sha256', new Uint8Array([0x61, 0x62, 0x63])) === 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad' ? hash : undefined;
+    return (hash as OneShotHash)('sha256', ABC) === SHA256_ABC ? (hash as OneShotHash) : undefined;
   } catch {
     return undefined;
   }

@@ -84,6 +84,14 @@ class FileContentFromPath implements FileContent {
   }
 }
 
+function openForRead(path: string): number {
+  try {
+    return openSync(path, 'r');
+  } catch (e) {
+    throw ioError(`cannot open ${path}`, path, e);
+  }
+}
+
 /** {@link contentFromPath} of a small file: synchronous reads, and `readInto` for the writer. */
 class SmallFileContent implements FileContent {
   readonly origin: string;
@@ -96,12 +104,7 @@ class SmallFileContent implements FileContent {
 
   *open(): Generator<Uint8Array> {
     const path = this.origin;
-    let fd: number;
-    try {
-      fd = openSync(path, 'r');
-    } catch (e) {
-      throw ioError(`cannot open ${path}`, path, e);
-    }
+    const fd = openForRead(path);
     let remaining = this.size;
     try {
       for (;;) {
@@ -125,12 +128,7 @@ class SmallFileContent implements FileContent {
 
   readInto(target: Uint8Array): number {
     const path = this.origin;
-    let fd: number;
-    try {
-      fd = openSync(path, 'r');
-    } catch (e) {
-      throw ioError(`cannot open ${path}`, path, e);
-    }
+    const fd = openForRead(path);
     let filled = 0;
     try {
       while (filled < target.length) {
