@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SquashfsError, Tree, compareNames } from '@sysext-bakery/squashfs';
 
@@ -61,5 +62,23 @@ describe('xattr maps', () => {
     expect(c.meta.xattrs.size).toBe(2);
     a.meta.xattrs = new Map([['user.x', new Uint8Array([2])]]);
     expect(b.meta.xattrs.size).toBe(0);
+  });
+});
+
+describe('compareNames', () => {
+  it('orders names as their UTF-8 bytes (strcmp), without encoding them', () => {
+    const unit = fc.oneof(
+      fc.constantFrom('a', 'b', 'Z', '~', '\u00e9', '\u07ff', '\u0800', '\ud7ff', '\ue000', '\uffff', '\u{10000}', '\u{1f600}', '\u{10ffff}'),
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+    );
+    const text = fc.array(unit, { maxLength: 6 }).map((units) => units.join(''));
+    fc.assert(
+      fc.property(text, text, (a, b) => {
+        expect(Math.sign(compareNames(a, b))).toBe(Math.sign(Buffer.compare(Buffer.from(a), Buffer.from(b))));
+      }),
+      { numRuns: 3000 },
+    );
+    expect(compareNames('\uffff', '\u{10000}')).toBeLessThan(0); // UTF-16 code units say the opposite
+    expect(compareNames('ab', 'a')).toBeGreaterThan(0);
   });
 });

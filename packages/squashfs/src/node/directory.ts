@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { SquashfsError, type SquashfsWarning } from '../errors.js';
 import { checkSymlinkTarget } from '../input/symlink.js';
 import { XattrNameFilter, isStorableXattr } from '../input/xattr-names.js';
-import { splitPath, validateName } from '../tree/names.js';
+import { compareNames, splitPath, validateName } from '../tree/names.js';
 import type { DirNode, FileContent, FsNode, NodeMeta } from '../tree/node.js';
 import { Tree, makeMeta, type TreeDefaults } from '../tree/tree.js';
 
@@ -319,13 +319,16 @@ class Walker {
    * result and the warnings do not depend on I/O timing. Subdirectories follow, in name order.
    */
   async walk(abs: string, rel: string, dir: DirNode, treePath: string): Promise<void> {
-    let raw: Buffer[];
+    let raw: string[];
     try {
-      raw = await readdir(abs, { encoding: 'buffer' });
+      raw = await readdir(abs);
+      // Invalid UTF-8 reads as U+FFFD: read the bytes again to name the culprit (or accept a real U+FFFD).
+      if (raw.some(hasReplacementChar)) raw = (await readdir(abs, { encoding: 'buffer' })).map((bytes) => decodeName(bytes, abs));
     } catch (e) {
+      if (e instanceof SquashfsError) throw e;
       throw ioError(`cannot read directory ${abs}`, abs, e);
     }
-    const names = this.names(raw, abs, treePath);
+    const names = this.names(raw, treePath);
     const stats = await mapLimit(names, IO_CONCURRENCY, async (name) => {
       const childAbs = join(abs, name);
       try {
@@ -345,13 +348,15 @@ class Walker {
 
   /** {@link walk} with synchronous calls, one entry after the other (`options.sync`). */
   walkSync(abs: string, rel: string, dir: DirNode, treePath: string): void {
-    let raw: Buffer[];
+    let raw: string[];
     try {
-      raw = readdirSync(abs, { encoding: 'buffer' });
+      raw = readdirSync(abs);
+      if (raw.some(hasReplacementChar)) raw = readdirSync(abs, { encoding: 'buffer' }).map((bytes) => decodeName(bytes, abs));
     } catch (e) {
+      if (e instanceof SquashfsError) throw e;
       throw ioError(`cannot read directory ${abs}`, abs, e);
     }
-    const names = this.names(raw, abs, treePath);
+    const names = this.names(raw, treePath);
     const stats = names.map((name) => {
       const childAbs = join(abs, name);
       try {
@@ -369,9 +374,9 @@ class Walker {
     }
   }
 
-  /** Decoded, validated names of one directory, in UTF-8 byte order. */
-  private names(raw: Buffer[], abs: string, treePath: string): string[] {
-    const names = raw.map((bytes) => decodeName(bytes, abs)).sort(compareUtf8);
+  /** Validated names of one directory, in UTF-8 byte order. */
+  private names(raw: string[], treePath: string): string[] {
+    const names = raw.sort(compareNames);
     for (const name of names) validateName(name, treePath === '' ? name : `${treePath}/${name}`);
     return names;
   }
@@ -585,6 +590,11 @@ export function decodeRdev(rdev: bigint | number, platform: NodeJS.Platform = pr
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** Names are read as strings (no Buffer per entry); a U+FFFD in one may hide invalid UTF-8. */
+function hasReplacementChar(name: string): boolean {
+  return name.includes('\uFFFD');
+}
+
 function decodeName(bytes: Uint8Array, where: string, what = 'name'): string {
   try {
     return utf8.decode(bytes);
@@ -593,10 +603,6 @@ function decodeName(bytes: Uint8Array, where: string, what = 'name'): string {
     const path = what === 'name' ? join(where, shown) : where;
     throw new SquashfsError('INVALID_NAME', `${what} ${JSON.stringify(shown)} in ${where} is not valid UTF-8 (${path}); rename it`, { path });
   }
-}
-
-function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 function floorDiv(a: bigint, b: bigint): number {

@@ -44,9 +44,24 @@ export function splitPath(path: string): string[] {
   return parts;
 }
 
-/** Compares two names by raw UTF-8 bytes, the order SquashFS directories must use (strcmp). */
+/**
+ * Compares two names by raw UTF-8 bytes, the order SquashFS directories must use (strcmp), without
+ * encoding them. UTF-8 byte order is code point order; UTF-16 code units have that order too,
+ * except that a surrogate (half of a code point >= U+10000) sorts below U+E000..U+FFFF as a code
+ * unit but above it as a code point. Lone surrogates (invalid names, refused by the writer) sort
+ * as their code unit.
+ */
 export function compareNames(a: string, b: string): number {
-  return compareBytes(nameBytes(a), nameBytes(b));
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xe000 && y >= 0xd800 && y < 0xe000) return -1;
+    if (y >= 0xe000 && x >= 0xd800 && x < 0xe000) return 1;
+    return x - y;
+  }
+  return a.length - b.length;
 }
 
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {

@@ -1,5 +1,5 @@
 import { loadDir } from '../tree/lazy.js';
-import { compareBytes, nameBytes } from '../tree/names.js';
+import { compareNames } from '../tree/names.js';
 import type { DirNode, FileNode, FsNode } from '../tree/node.js';
 
 export interface DataFile {
@@ -8,7 +8,7 @@ export interface DataFile {
 }
 
 interface Level {
-  children: { name: string; key: Uint8Array; node: FsNode }[];
+  children: { name: string; node: FsNode }[];
   next: number;
   path: string;
 }
@@ -59,8 +59,8 @@ export class DataOrder {
 
   private async enter(dir: DirNode, path: string): Promise<void> {
     await loadDir(dir);
-    const children = [...dir.entries].map(([name, node]) => ({ name, key: nameBytes(name), node }));
-    children.sort((a, b) => compareBytes(a.key, b.key));
+    const children = [...dir.entries].map(([name, node]) => ({ name, node }));
+    children.sort((a, b) => compareNames(a.name, b.name));
     this.stack.push({ children, next: 0, path });
   }
 }
