@@ -1,5 +1,11 @@
 #!/usr/bin/env node
 // The `bakery` command. The argument parsing lives in ./cli/, the work in the library.
-import { main } from './cli/main.js';
+import module from 'node:module';
 
+// Node >= 22.1 keeps the compiled code of the ~100 modules in a cache directory (in the system's
+// temp dir, keyed by content and Node version), as TypeScript's own CLI does: start-up of
+// `bakery pack` 196-222 ms -> 154-186 ms measured on Node 24. Older Node: no cache, same behavior.
+(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+
+const { main } = await import('./cli/main.js');
 await main();
