@@ -46,7 +46,8 @@ const codecs = typeof node.nodeCodecs === 'function' ? node.nodeCodecs() : node.
 await node.nodeCodecsReady?.();
 
 const t0 = performance.now();
-const tree = await fromDirectory(dir);
+// As bakery pack reads its input: synchronous calls, subdirectories read as the writer reaches them.
+const tree = await fromDirectory(dir, { sync: true, lazy: true });
 const root = tree?.root ?? tree;
 const t1 = performance.now();
 const sink = await node.createFileSink(image);
