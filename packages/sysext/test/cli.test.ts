@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { truncate } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
 import { CLI, ensureBuilt, hasTool, runBakery, tool } from './helpers/cli.js';
 import { serveDirectory, tarArchive, writeMirror } from './helpers/mirror.js';
 import { gzipSync } from 'node:zlib';
@@ -196,6 +197,18 @@ describe('bakery pack', () => {
     expect(l.stdout).toMatch(/drwxr-xr-x 0\/0 +\d+ \S+ \S+ squashfs-root\/usr\n/);
     expect(l.stdout).toMatch(/-rwxr-xr-x 0\/0 +4 \S+ \S+ squashfs-root\/usr\/bin\/app\n/);
     expect((await tool('unsquashfs', ['-s', ours])).stdout).toContain('Block size 4096');
+  });
+
+  it('a bad name deep in the tree (read while writing) fails with the path, leaving no image or temp file', async () => {
+    const src = await makeTree(join(work, 'badname'), { 'usr/a/b/c/ok': 'ok', 'usr/z/file': 'z' });
+    // A name that is not valid UTF-8, in a directory read only when the writer reaches it.
+    writeFileSync(Buffer.concat([Buffer.from(join(src, 'usr/z') + '/'), Buffer.from([0x62, 0x61, 0x64, 0xff])]), 'x');
+    const out = join(work, 'badname-out');
+    await mkdir(out, { recursive: true });
+    const r = await runBakery(['pack', src, join(out, 'x.img')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^bakery: .*not valid UTF-8.*usr\/z/);
+    expect(await readdir(out)).toEqual([]);
   });
 
   it('refuses bad flags before writing anything', async () => {
