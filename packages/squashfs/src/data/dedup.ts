@@ -1,13 +1,12 @@
 import type { FilePlacement } from './file-writer.js';
+import { toHex } from './sha256.js';
 
 /** Remembers where each distinct file content (SHA-256 of the full content + size) was stored. */
 export class DedupIndex {
   private readonly map = new Map<string, FilePlacement>();
 
   static key(digest: Uint8Array, size: number): string {
-    let hex = '';
-    for (const b of digest) hex += b.toString(16).padStart(2, '0');
-    return DedupIndex.keyFromHex(hex, size);
+    return DedupIndex.keyFromHex(toHex(digest), size);
   }
 
   /** The key of a digest given as lowercase hex (the same key as {@link key} for its bytes). */

@@ -146,8 +146,7 @@ export class FileWriter {
             ahead.catch(noop); // observed by the next round (or dropped with the file on an error)
           }
         } catch (cause) {
-          if (cause instanceof SquashfsError) throw withPath(cause, path);
-          throw new SquashfsError('IO', `reading ${path} failed: ${describe(cause)}`, { path, cause });
+          throw readFailed(cause, path);
         }
         if (step.done) {
           finished = true;
@@ -159,7 +158,7 @@ export class FileWriter {
         }
         total += chunk.length;
         if (declared !== undefined && total > declared) {
-          throw new SquashfsError('SIZE_MISMATCH', `${path}: the source gave more than the declared ${declared} bytes (did the file grow while being read?)`, { path });
+          throw grew(path, declared);
         }
         let off = 0;
         while (off < chunk.length) {
@@ -204,7 +203,7 @@ export class FileWriter {
     }
     this.bytesIn += total;
     if (declared !== undefined && total !== declared) {
-      throw new SquashfsError('SIZE_MISMATCH', `${path}: the source gave ${total} bytes but ${declared} were declared (did the file shrink while being read?)`, { path });
+      throw shrank(path, total, declared);
     }
     if (total === 0) return placement;
     placement.size = total;
@@ -249,15 +248,14 @@ export class FileWriter {
     try {
       n = content.readInto!(scratch.subarray(1, declared + 2));
     } catch (cause) {
-      if (cause instanceof SquashfsError) throw withPath(cause, path);
-      throw new SquashfsError('IO', `reading ${path} failed: ${describe(cause)}`, { path, cause });
+      throw readFailed(cause, path);
     }
     if (n > declared) {
-      throw new SquashfsError('SIZE_MISMATCH', `${path}: the source gave more than the declared ${declared} bytes (did the file grow while being read?)`, { path });
+      throw grew(path, declared);
     }
     this.bytesIn += n;
     if (n !== declared) {
-      throw new SquashfsError('SIZE_MISMATCH', `${path}: the source gave ${n} bytes but ${declared} were declared (did the file shrink while being read?)`, { path });
+      throw shrank(path, n, declared);
     }
     const data = scratch.subarray(1, n + 1);
     let key: string | undefined;
@@ -281,6 +279,20 @@ export class FileWriter {
     if (key !== undefined) this.dedup.set(key, placement);
     return placement;
   }
+}
+
+/** A source that failed while being read (a SquashfsError keeps its code and gains the path). */
+function readFailed(cause: unknown, path: string): SquashfsError {
+  if (cause instanceof SquashfsError) return withPath(cause, path);
+  return new SquashfsError('IO', `reading ${path} failed: ${describe(cause)}`, { path, cause });
+}
+
+function grew(path: string, declared: number): SquashfsError {
+  return new SquashfsError('SIZE_MISMATCH', `${path}: the source gave more than the declared ${declared} bytes (did the file grow while being read?)`, { path });
+}
+
+function shrank(path: string, got: number, declared: number): SquashfsError {
+  return new SquashfsError('SIZE_MISMATCH', `${path}: the source gave ${got} bytes but ${declared} were declared (did the file shrink while being read?)`, { path });
 }
 
 function withPath(e: SquashfsError, path: string): SquashfsError {

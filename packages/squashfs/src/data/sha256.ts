@@ -135,6 +135,19 @@ interface NativeHash {
   update(bytes: Uint8Array): unknown;
   digest(): Uint8Array;
 }
+
+/** A {@link Hasher} over a node:crypto-style hash object (its digest may be a Buffer). */
+export function hasherOf(h: NativeHash): Hasher {
+  return {
+    update(bytes) {
+      h.update(bytes);
+    },
+    digest() {
+      const out = h.digest();
+      return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    },
+  };
+}
 type CreateHash = (algorithm: 'sha256') => NativeHash;
 
 /**
@@ -168,7 +181,8 @@ const nativeCreateHash: CreateHash | undefined = (() => {
   }
 })();
 
-function toHex(bytes: Uint8Array): string {
+/** Lowercase hex of `bytes`. */
+export function toHex(bytes: Uint8Array): string {
   let hex = '';
   for (const b of bytes) hex += b.toString(16).padStart(2, '0');
   return hex;
@@ -176,17 +190,7 @@ function toHex(bytes: Uint8Array): string {
 
 /** The writer's default dedup hasher: the native SHA-256 when reachable, else {@link Sha256}. */
 export function defaultHasher(): Hasher {
-  if (nativeCreateHash === undefined) return new Sha256();
-  const h = nativeCreateHash('sha256');
-  return {
-    update(bytes) {
-      h.update(bytes);
-    },
-    digest() {
-      const out = h.digest();
-      return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-    },
-  };
+  return nativeCreateHash === undefined ? new Sha256() : hasherOf(nativeCreateHash('sha256'));
 }
 
 type OneShotHash = (algorithm: string, data: Uint8Array) => string;

@@ -9,6 +9,7 @@ import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SquashfsError } from '../errors.js';
 import type { ImageSink } from '../io/sink.js';
+import { hasherOf, type Hasher } from '../data/sha256.js';
 
 export interface FileSinkOptions {
   /** fsync the file before the rename (and the directory after it). Default false. */
@@ -250,15 +251,6 @@ export function liveTempFilePaths(): string[] {
 }
 
 /** An incremental SHA-256 (node:crypto), the shape WriteOptions' hasher takes. */
-export function sha256Hasher(): { update(bytes: Uint8Array): void; digest(): Uint8Array } {
-  const hash = createHash('sha256');
-  return {
-    update(bytes) {
-      hash.update(bytes);
-    },
-    digest() {
-      const out = hash.digest();
-      return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-    },
-  };
+export function sha256Hasher(): Hasher {
+  return hasherOf(createHash('sha256'));
 }
