@@ -90,11 +90,16 @@ function wasmCompressor() {
   // The zstd WASM build the project depends on (@bokuweb/zstd-wasm), one worker per core.
   const require = createRequire(path.join(process.cwd(), 'packages/squashfs/package.json'));
   const modulePath = require.resolve('@bokuweb/zstd-wasm');
+  return workerPool(WORKER, { modulePath }, (block) => ({ level, block }));
+}
+
+/** One worker per core running `source`; jobs go round-robin, each answered by id with `out`. */
+function workerPool(source, workerData, message) {
   const workers = [];
   const pending = new Map();
   let id = 0;
   for (let i = 0; i < cores; i++) {
-    const w = new Worker(WORKER, { eval: true, workerData: { modulePath } });
+    const w = new Worker(source, { eval: true, workerData });
     w.on('message', (m) => {
       const p = pending.get(m.id);
       pending.delete(m.id);
@@ -106,7 +111,7 @@ function wasmCompressor() {
     new Promise((res) => {
       const n = id++;
       pending.set(n, res);
-      workers[n % workers.length].postMessage({ id: n, level, block });
+      workers[n % workers.length].postMessage({ id: n, ...message(block) });
     });
   fn.close = () => Promise.all(workers.map((w) => w.terminate()));
   return fn;
@@ -129,26 +134,7 @@ parentPort.on('message', (m) => {
 
 function syncWorkersCompressor() {
   if (codec === 'zstd' && !hasNativeZstd) throw new Error('--via workers needs node:zlib zstd (Node >= 22.15)');
-  const workers = [];
-  const pending = new Map();
-  let id = 0;
-  for (let i = 0; i < cores; i++) {
-    const w = new Worker(SYNC_WORKER, { eval: true, workerData: { codec, level } });
-    w.on('message', (m) => {
-      const p = pending.get(m.id);
-      pending.delete(m.id);
-      p(m.out);
-    });
-    workers.push(w);
-  }
-  const fn = (block) =>
-    new Promise((res) => {
-      const n = id++;
-      pending.set(n, res);
-      workers[n % workers.length].postMessage({ id: n, block });
-    });
-  fn.close = () => Promise.all(workers.map((w) => w.terminate()));
-  return fn;
+  return workerPool(SYNC_WORKER, { codec, level }, (block) => ({ block }));
 }
 
 async function oursCompressor() {
