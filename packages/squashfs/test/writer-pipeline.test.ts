@@ -112,4 +112,34 @@ describe('writer pipeline', () => {
     const b = await image(false, { compression: portableCodecs.createCodec('gzip', { level: 6 }), concurrency: 32 });
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
   });
+
+  it('compresses metadata synchronously once the codec is ready(), and fails cleanly when compressSync cannot', async () => {
+    const reference = await image(false, { compression: portableCodecs.createCodec('gzip', { level: 6 }), concurrency: 2 });
+    // A codec whose compressSync works only after ready() (like zstd before its WASM is loaded).
+    const inner = portableCodecs.createCodec('gzip', { level: 6 });
+    let loaded = false;
+    const lazy: Codec = {
+      ...inner,
+      compressSync(block) {
+        if (!loaded) throw new Error('not loaded: await ready()');
+        return inner.compressSync(block);
+      },
+      async ready() {
+        await new Promise((r) => setTimeout(r, 1));
+        loaded = true;
+      },
+    };
+    expect(Buffer.from(await image(false, { compression: lazy, concurrency: 2 })).equals(Buffer.from(reference))).toBe(true);
+    // Without ready(), a failing compressSync is a typed error and the sink is aborted.
+    const broken: Codec = { ...inner, compressSync: () => { throw new Error('no sync path'); } };
+    const sink = new MemorySink();
+    let aborted = false;
+    const abort = sink.abort.bind(sink);
+    sink.abort = async (e) => {
+      aborted = true;
+      await abort(e);
+    };
+    await expect(writeImage(buildTree(false).tree, sink, { blockSize: BS, compression: broken })).rejects.toMatchObject({ name: 'SquashfsError', message: expect.stringMatching(/no sync path/) });
+    expect(aborted).toBe(true);
+  });
 });

@@ -25,8 +25,12 @@ export interface Codec {
    * zstd output is one complete frame with the content size in its header.
    */
   compress(block: Uint8Array): Promise<Uint8Array | null>;
-  /** Synchronous variant, used for the (small) metadata blocks where convenient. */
+  /**
+   * Synchronous variant, used for the (small) metadata blocks. May throw until `ready()` resolved.
+   */
   compressSync(block: Uint8Array): Uint8Array | null;
+  /** Resolves once `compressSync` works (e.g. a WASM module is loaded); absent: it always works. */
+  ready?(): Promise<void>;
   /** Releases worker threads or native handles. */
   close(): Promise<void>;
 }

@@ -57,6 +57,7 @@ function createZstd(level: number): Codec {
       return compressSync(block);
     },
     compressSync,
+    ready,
     async close() {},
   };
 }

@@ -22,23 +22,25 @@ export interface DirEntry {
 }
 
 export function encodeDirHeader(h: DirHeader): Uint8Array {
-  if (h.count < 1 || h.count > SQUASHFS_DIR_COUNT) {
-    throw new SquashfsError('LIMIT_EXCEEDED', `directory header count ${h.count} not in 1..${SQUASHFS_DIR_COUNT}`, { structure: 'directory header' });
-  }
-  return new LeWriter(DIR_HEADER_SIZE).u32(h.count - 1).u32(h.startBlock, 'dir header start').u32(h.inodeNumber, 'dir header inode').finish();
+  return putDirHeader(new LeWriter(DIR_HEADER_SIZE), h.count, h.startBlock, h.inodeNumber).finish();
 }
 
 export function encodeDirEntry(e: DirEntry): Uint8Array {
-  if (e.name.length < 1 || e.name.length > SQUASHFS_NAME_LEN) {
-    throw new SquashfsError('INVALID_NAME', `directory entry name of ${e.name.length} bytes not in 1..${SQUASHFS_NAME_LEN}`, { structure: 'directory entry' });
+  return putDirEntry(new LeWriter(DIR_ENTRY_SIZE + e.name.length), e.offset, e.inodeDelta, e.type, e.name).finish();
+}
+
+function putDirHeader(w: LeWriter, count: number, startBlock: number, inodeNumber: number): LeWriter {
+  if (count < 1 || count > SQUASHFS_DIR_COUNT) {
+    throw new SquashfsError('LIMIT_EXCEEDED', `directory header count ${count} not in 1..${SQUASHFS_DIR_COUNT}`, { structure: 'directory header' });
   }
-  return new LeWriter(DIR_ENTRY_SIZE + e.name.length)
-    .u16(e.offset, 'dir entry offset')
-    .s16(e.inodeDelta, 'dir entry inode delta')
-    .u16(e.type, 'dir entry type')
-    .u16(e.name.length - 1)
-    .bytes(e.name)
-    .finish();
+  return w.u32(count - 1).u32(startBlock, 'dir header start').u32(inodeNumber, 'dir header inode');
+}
+
+function putDirEntry(w: LeWriter, offset: number, inodeDelta: number, type: number, name: Uint8Array): LeWriter {
+  if (name.length < 1 || name.length > SQUASHFS_NAME_LEN) {
+    throw new SquashfsError('INVALID_NAME', `directory entry name of ${name.length} bytes not in 1..${SQUASHFS_NAME_LEN}`, { structure: 'directory entry' });
+  }
+  return w.u16(offset, 'dir entry offset').s16(inodeDelta, 'dir entry inode delta').u16(type, 'dir entry type').u16(name.length - 1).bytes(name);
 }
 
 /** A child as the listing needs it: its name bytes, inode reference and number, and basic type 1..7. */
@@ -54,7 +56,8 @@ export interface ListingEntry {
 export interface ListingOut {
   /** On-disk start (relative to the directory table) of the block the next byte goes to. */
   readonly blockStart: number;
-  write(bytes: Uint8Array): Promise<void> | void;
+  /** Appends `bytes[start, end)`; `bytes` is reused once this returns. */
+  write(bytes: Uint8Array, start: number, end: number): void;
 }
 
 /**
@@ -62,8 +65,9 @@ export interface ListingOut {
  * when 256 entries are reached, the inode metadata block changes, the inode delta leaves int16, or
  * the listing since the last index point would pass 8 KiB (then an index entry is recorded).
  */
-export async function writeDirectoryListing(entries: readonly ListingEntry[], out: ListingOut): Promise<{ size: number; index: DirIndexEntry[] }> {
+export function writeDirectoryListing(entries: readonly ListingEntry[], out: ListingOut): { size: number; index: DirIndexEntry[] } {
   const index: DirIndexEntry[] = [];
+  const run = new LeWriter(512); // one header and its entries, written to `out` at once
   let pos = 0; // listing-relative position
   let lastIndexPos = 0;
   let i = 0;
@@ -87,11 +91,12 @@ export async function writeDirectoryListing(entries: readonly ListingEntry[], ou
       runBytes += DIR_ENTRY_SIZE + e.name.length;
       j++;
     }
-    await out.write(encodeDirHeader({ count: j - i, startBlock: block, inodeNumber: base }));
+    putDirHeader(run.reset(), j - i, block, base);
     for (let k = i; k < j; k++) {
       const e = entries[k]!;
-      await out.write(encodeDirEntry({ offset: e.inodeRef % 0x1_0000, inodeDelta: e.inodeNumber - base, type: e.type, name: e.name }));
+      putDirEntry(run, e.inodeRef % 0x1_0000, e.inodeNumber - base, e.type, e.name);
     }
+    out.write(run.data, 0, run.length);
     pos += runBytes;
     i = j;
   }

@@ -82,7 +82,11 @@ export function decodeRdev(rdev: number): { major: number; minor: number } {
 }
 
 export function encodeInode(rec: InodeRecord): Uint8Array {
-  const w = new LeWriter(64 + ('blocks' in rec ? rec.blocks.length * 4 : 0));
+  return encodeInodeInto(rec, new LeWriter(64 + ('blocks' in rec ? rec.blocks.length * 4 : 0))).finish();
+}
+
+/** Appends the on-disk form of `rec` to `w` (the writer's loop reuses one LeWriter for every inode). */
+export function encodeInodeInto(rec: InodeRecord, w: LeWriter): LeWriter {
   const h = rec.header;
   w.u16(INODE_TYPE[rec.kind], 'inode_type')
     .u16(h.mode, 'mode')
@@ -144,7 +148,7 @@ export function encodeInode(rec: InodeRecord): Uint8Array {
       if (rec.kind === 'lfifo' || rec.kind === 'lsocket') w.u32(rec.xattr, 'xattr');
       break;
   }
-  return w.finish();
+  return w;
 }
 
 const KIND_OF_TYPE = Object.fromEntries(Object.entries(INODE_TYPE).map(([k, v]) => [v, k])) as Record<number, InodeRecord['kind']>;

@@ -78,6 +78,17 @@ export class LeWriter {
     return this;
   }
 
+  /** The buffer the bytes go to: `data.subarray(0, length)` was written (valid until the next write). */
+  get data(): Uint8Array {
+    return this.buf;
+  }
+
+  /** Starts over (keeps the buffer). */
+  reset(): this {
+    this.length = 0;
+    return this;
+  }
+
   /** The bytes written (a view, valid until the next write). */
   view_(): Uint8Array {
     return this.buf.subarray(0, this.length);

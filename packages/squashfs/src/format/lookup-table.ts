@@ -16,10 +16,10 @@ export interface LookupTable {
  * Packs `entries` (fixed-size records, already encoded back to back) into 8 KiB metadata blocks
  * placed at `start`, immediately followed by the index array, as the kernel requires.
  */
-export async function buildLookupTable(entries: Uint8Array, compress: MetadataCompressor, start: number): Promise<LookupTable> {
+export function buildLookupTable(entries: Uint8Array, compress: MetadataCompressor, start: number): LookupTable {
   const mw = new MetadataWriter(compress);
-  await mw.write(entries);
-  const { chunks, size, blockStarts } = await mw.finish();
+  mw.write(entries);
+  const { chunks, size, blockStarts } = mw.finish();
   const indexStart = start + size;
   const index = new LeWriter(blockStarts.length * 8);
   const blockPositions = blockStarts.map((b) => start + b);

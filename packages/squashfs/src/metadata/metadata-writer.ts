@@ -1,7 +1,12 @@
 import { SQUASHFS_METADATA_SIZE, SQUASHFS_METADATA_UNCOMPRESSED } from '../format/constants.js';
 
-/** Compresses one metadata block; null (or a result not smaller) means "store it raw". */
-export type MetadataCompressor = (block: Uint8Array) => Promise<Uint8Array | null> | Uint8Array | null;
+/**
+ * Compresses one metadata block, synchronously; null (or a result not smaller) means "store it raw".
+ * Synchronous because every reference into a table depends on the compressed sizes before it: the
+ * blocks are compressed one after the other anyway (8 KiB each), and a synchronous writer lets the
+ * inode and directory writers run without a promise per record.
+ */
+export type MetadataCompressor = (block: Uint8Array) => Uint8Array | null;
 
 /**
  * Builds a metadata table: a run of blocks of 8 KiB uncompressed (all but the last exactly full),
@@ -12,7 +17,8 @@ export class MetadataWriter {
   private readonly chunks: Uint8Array[] = [];
   /** On-disk start (relative) of every finished block, in order. */
   readonly blockStarts: number[] = [];
-  private buf = new Uint8Array(SQUASHFS_METADATA_SIZE);
+  /** The block being filled (reused: each finished block is copied into its on-disk chunk). */
+  private readonly buf = new Uint8Array(SQUASHFS_METADATA_SIZE);
   private fill = 0;
   private disk = 0;
   private uncompressed = 0;
@@ -42,22 +48,24 @@ export class MetadataWriter {
     return this.uncompressed;
   }
 
-  async write(bytes: Uint8Array): Promise<void> {
-    let off = 0;
-    while (off < bytes.length) {
-      const n = Math.min(bytes.length - off, SQUASHFS_METADATA_SIZE - this.fill);
-      this.buf.set(bytes.subarray(off, off + n), this.fill);
+  /** Appends `bytes[start, end)`; `bytes` may be reused by the caller as soon as this returns. */
+  write(bytes: Uint8Array, start = 0, end = bytes.length): void {
+    let off = start;
+    while (off < end) {
+      const n = Math.min(end - off, SQUASHFS_METADATA_SIZE - this.fill);
+      if (off === 0 && n === bytes.length) this.buf.set(bytes, this.fill);
+      else this.buf.set(bytes.subarray(off, off + n), this.fill);
       this.fill += n;
       off += n;
       this.uncompressed += n;
-      if (this.fill === SQUASHFS_METADATA_SIZE) await this.flush();
+      if (this.fill === SQUASHFS_METADATA_SIZE) this.flush();
     }
   }
 
-  private async flush(): Promise<void> {
+  private flush(): void {
     if (this.fill === 0) return;
     const raw = this.buf.subarray(0, this.fill);
-    const packed = await this.compress(raw);
+    const packed = this.compress(raw);
     const useRaw = packed === null || packed.length >= raw.length;
     const payload = useRaw ? raw : packed;
     const block = new Uint8Array(2 + payload.length);
@@ -68,13 +76,12 @@ export class MetadataWriter {
     this.chunks.push(block);
     this.blockStarts.push(this.disk);
     this.disk += block.length;
-    this.buf = new Uint8Array(SQUASHFS_METADATA_SIZE);
     this.fill = 0;
   }
 
   /** Flushes the last (partial) block and returns the on-disk table. */
-  async finish(): Promise<{ chunks: Uint8Array[]; size: number; blockStarts: number[] }> {
-    await this.flush();
+  finish(): { chunks: Uint8Array[]; size: number; blockStarts: number[] } {
+    this.flush();
     return { chunks: this.chunks, size: this.disk, blockStarts: this.blockStarts };
   }
 }

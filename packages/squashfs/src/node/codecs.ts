@@ -186,6 +186,7 @@ function createWorkerZstd(level: number, concurrency: number): Codec {
     compressSync(block) {
       return zstdCompressWasmBlock(block, level);
     },
+    ready: nodeCodecsReady,
     close: () => pool.close(),
   };
 }

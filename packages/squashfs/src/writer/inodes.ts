@@ -1,7 +1,8 @@
 import { SquashfsError } from '../errors.js';
 import { SQUASHFS_INVALID_XATTR, SQUASHFS_METADATA_SIZE, TWO_POW_32 } from '../format/constants.js';
 import { writeDirectoryListing, type ListingEntry } from '../format/directory.js';
-import { INODE_TYPE, basicType, encodeInode, encodeRdev, type InodeHeader, type InodeRecord } from '../format/inode.js';
+import { INODE_TYPE, basicType, encodeInodeInto, encodeRdev, type InodeHeader, type InodeRecord } from '../format/inode.js';
+import { LeWriter } from '../format/le.js';
 import type { MetadataWriter } from '../metadata/metadata-writer.js';
 import type { FilePlacement } from '../data/file-writer.js';
 import type { DirNode, FsNode } from '../tree/node.js';
@@ -22,9 +23,10 @@ export interface InodeContext {
  * Writes every inode (post-order: a directory's children, then the directory; the root last) and
  * every directory listing. Returns the root inode reference.
  */
-export async function writeInodesAndDirectories(ctx: InodeContext): Promise<number> {
+export function writeInodesAndDirectories(ctx: InodeContext): number {
   const refOf = new Map<FsNode, number>();
   const { tree } = ctx;
+  const scratch = new LeWriter(256); // every inode is encoded here, then copied into the table
 
   const header = (node: FsNode): InodeHeader => {
     const m = node.meta;
@@ -38,9 +40,10 @@ export async function writeInodesAndDirectories(ctx: InodeContext): Promise<numb
     };
   };
 
-  const put = async (node: FsNode, rec: InodeRecord): Promise<number> => {
+  const put = (node: FsNode, rec: InodeRecord): number => {
     const ref = ctx.inodes.ref();
-    await ctx.inodes.write(encodeInode(rec));
+    encodeInodeInto(rec, scratch.reset());
+    ctx.inodes.write(scratch.data, 0, scratch.length);
     ctx.exportRefs[rec.header.inodeNumber - 1] = ref;
     refOf.set(node, ref);
     return ref;
@@ -72,12 +75,12 @@ export async function writeInodesAndDirectories(ctx: InodeContext): Promise<numb
     }
   };
 
-  const dir = async (node: DirNode, parentIno: number): Promise<number> => {
+  const dir = (node: DirNode, parentIno: number): number => {
     const kids = tree.children.get(node)!;
     const myIno = tree.ino.get(node)!;
     for (const c of kids) {
-      if (c.node.kind === 'dir') await dir(c.node, myIno);
-      else if (!refOf.has(c.node)) await put(c.node, leaf(c.node));
+      if (c.node.kind === 'dir') dir(c.node, myIno);
+      else if (!refOf.has(c.node)) put(c.node, leaf(c.node));
     }
     const entries: ListingEntry[] = kids.map((c) => ({
       name: c.name,
@@ -87,7 +90,7 @@ export async function writeInodesAndDirectories(ctx: InodeContext): Promise<numb
     }));
     const startBlock = ctx.dirs.blockStart;
     const offset = ctx.dirs.offsetInBlock;
-    const { size, index } = await writeDirectoryListing(entries, ctx.dirs);
+    const { size, index } = writeDirectoryListing(entries, ctx.dirs);
     const xattr = tree.xattrId.get(node) ?? SQUASHFS_INVALID_XATTR;
     const nlink = 2 + tree.subdirs.get(node)!;
     const h = header(node);

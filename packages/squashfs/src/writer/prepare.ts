@@ -56,9 +56,13 @@ function checkMeta(node: FsNode, path: string): void {
   const m = node.meta;
   if (m === null || typeof m !== 'object') throw bad(path, 'missing metadata');
   if (!Number.isInteger(m.mode) || m.mode < 0 || m.mode > 0o7777) throw bad(path, `mode ${m.mode} is not in 0..0o7777`);
-  for (const [field, v] of [['uid', m.uid], ['gid', m.gid], ['mtime', m.mtime]] as const) {
-    if (!Number.isInteger(v) || v < 0 || v > U32_MAX) throw bad(path, `${field} ${v} is not an integer in 0..${U32_MAX}`);
-  }
+  checkU32(m.uid, 'uid', path);
+  checkU32(m.gid, 'gid', path);
+  checkU32(m.mtime, 'mtime', path);
+}
+
+function checkU32(v: number, field: string, path: string): void {
+  if (!Number.isInteger(v) || v < 0 || v > U32_MAX) throw bad(path, `${field} ${v} is not an integer in 0..${U32_MAX}`);
 }
 
 function checkNode(node: FsNode, path: string): void {

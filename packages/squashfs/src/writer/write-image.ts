@@ -83,19 +83,8 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
     const selected = selectCodec(options, o.concurrency, portableCodecs);
     codec = selected.codec;
     owned = selected.owned;
-    // Metadata blocks (8 KiB) are compressed on this thread: an async call costs more than the
-    // compression itself. Codecs that cannot yet (zstd WASM not loaded) use the async path.
-    let metaSync = true;
-    const compressMeta: MetadataCompressor = (b) => {
-      if (metaSync) {
-        try {
-          return codec!.compressSync(b);
-        } catch {
-          metaSync = false;
-        }
-      }
-      return codec!.compress(b);
-    };
+    // Metadata blocks (8 KiB) are compressed on this thread, synchronously (see MetadataCompressor).
+    const compressMeta: MetadataCompressor = (b) => codec!.compressSync(b);
 
     // Compressor options block, right after the superblock.
     let flags = 0;
@@ -147,6 +136,7 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
     }
     const tree = early ?? prepare();
     if (early === null) sameOrder(order, tree.files);
+    await codec.ready?.(); // compressSync works from here on (a zstd WASM module is loaded)
     const fragments = packer?.entries ?? [];
     if (signal?.aborted) throw abortError(signal);
 
@@ -154,9 +144,9 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
     const inodes = new MetadataWriter(compressMeta);
     const dirs = new MetadataWriter(compressMeta);
     const exportRefs: number[] = new Array<number>(tree.inodeCount);
-    const rootRef = await writeInodesAndDirectories({ tree, placements, inodes, dirs, allRoot: o.allRoot, clampMtime: o.clampMtime, exportRefs });
-    const inodeTable = await inodes.finish();
-    const dirTable = await dirs.finish();
+    const rootRef = writeInodesAndDirectories({ tree, placements, inodes, dirs, allRoot: o.allRoot, clampMtime: o.clampMtime, exportRefs });
+    const inodeTable = inodes.finish();
+    const dirTable = dirs.finish();
 
     const writeChunks = async (chunks: Uint8Array[]): Promise<void> => {
       for (const c of chunks) await out.append(c);
@@ -167,15 +157,15 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
     await writeChunks(dirTable.chunks);
 
     // Lookup tables, each index right after its metadata blocks, in the order the kernel walks.
-    const fragTable = await buildLookupTable(encodeFragmentEntries(fragments).subarray(0, fragments.length * 16), compressMeta, cursor.pos);
+    const fragTable = buildLookupTable(encodeFragmentEntries(fragments).subarray(0, fragments.length * 16), compressMeta, cursor.pos);
     await writeChunks(fragTable.chunks);
     let lookupTableStart: number | null = null;
     if (o.exports) {
-      const t = await buildLookupTable(encodeExportEntries(exportRefs).subarray(0, exportRefs.length * 8), compressMeta, cursor.pos);
+      const t = buildLookupTable(encodeExportEntries(exportRefs).subarray(0, exportRefs.length * 8), compressMeta, cursor.pos);
       await writeChunks(t.chunks);
       lookupTableStart = t.indexStart;
     }
-    const idTable = await buildLookupTable(encodeIdEntries(tree.ids).subarray(0, tree.ids.length * 4), compressMeta, cursor.pos);
+    const idTable = buildLookupTable(encodeIdEntries(tree.ids).subarray(0, tree.ids.length * 4), compressMeta, cursor.pos);
     await writeChunks(idTable.chunks);
 
     let xattrIdTableStart: number | null = null;
@@ -185,13 +175,13 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
       const ids: XattrIdEntry[] = [];
       for (const set of tree.xattrSets) {
         const ref = kv.ref();
-        for (const pair of set.pairs) await kv.write(pair);
+        for (const pair of set.pairs) kv.write(pair);
         ids.push({ ref, count: set.pairs.length, size: set.size });
       }
-      await writeChunks((await kv.finish()).chunks);
+      await writeChunks(kv.finish().chunks);
       const idMeta = new MetadataWriter(compressMeta);
-      await idMeta.write(encodeXattrIdEntries(ids).subarray(0, ids.length * 16));
-      const idBlocks = await idMeta.finish();
+      idMeta.write(encodeXattrIdEntries(ids).subarray(0, ids.length * 16));
+      const idBlocks = idMeta.finish();
       const idStart = cursor.pos;
       await writeChunks(idBlocks.chunks);
       xattrIdTableStart = cursor.pos;
