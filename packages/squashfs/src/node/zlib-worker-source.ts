@@ -21,8 +21,11 @@ parentPort.on('message', (msg) => {
     } else {
       out = zlib.zstdCompressSync(msg.block, { ...options, chunkSize, pledgedSrcSize: length, params: { ...options.params, [levelParam]: msg.level } });
     }
-    // A buffer of its own to transfer (a small Buffer may be a view of the shared pool).
-    const own = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : new Uint8Array(out);
+    // The output buffer itself goes to the main thread (a view of zlib's output chunk): moved, not
+    // copied, and gone from this thread at once instead of waiting here for a GC, which in a worker
+    // that allocates almost nothing else comes rarely (the buffers would pile up, tens of MB per
+    // worker). A small Buffer may be a view of the shared pool: that one is copied.
+    const own = out.buffer.byteLength > Buffer.poolSize ? out : new Uint8Array(out);
     const view = new Uint8Array(own.buffer, own.byteOffset, own.byteLength);
     // The input buffer goes back to the pool for the next block (no garbage per block).
     parentPort.postMessage({ id: msg.id, out: view, back: msg.block }, [view.buffer, msg.block.buffer]);
