@@ -1,4 +1,5 @@
 import type { Codec } from '../compress/codec.js';
+import { allocUninitialized } from './alloc.js';
 import { SquashfsError } from '../errors.js';
 import { SQUASHFS_INVALID_FRAG } from '../format/constants.js';
 import type { FileContent } from '../tree/node.js';
@@ -176,7 +177,7 @@ export class FileWriter {
             break;
           }
           if (borrowed) {
-            const own = new Uint8Array(blockSize);
+            const own = allocUninitialized(blockSize);
             own.set(partial!.subarray(0, fill));
             partial = own;
             borrowed = false;

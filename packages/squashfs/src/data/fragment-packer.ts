@@ -1,5 +1,6 @@
 import type { Codec } from '../compress/codec.js';
 import type { FragmentEntry } from '../format/fragment-table.js';
+import { allocUninitialized } from './alloc.js';
 import type { BlockQueue } from './block-queue.js';
 
 /**
@@ -20,7 +21,7 @@ export class FragmentPacker {
     this.blockSize = blockSize;
     this.codec = codec;
     this.queue = queue;
-    this.buf = new Uint8Array(blockSize);
+    this.buf = allocUninitialized(blockSize);
   }
 
   /** Copies `tail` into the current fragment block; returns its fragment index and offset. */
@@ -39,7 +40,7 @@ export class FragmentPacker {
     const raw = this.buf.subarray(0, this.fill);
     const entry: FragmentEntry = { start: 0, size: 0 };
     this.entries.push(entry);
-    this.buf = new Uint8Array(this.blockSize);
+    this.buf = allocUninitialized(this.blockSize);
     this.fill = 0;
     await this.queue.push({
       raw,
