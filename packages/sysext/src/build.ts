@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { contentFromBytes, Tree, type DirNode, type FsNode, type ImageSink, type WriteProgress, type WriteResult } from '@sysext-bakery/squashfs';
 import { createFileSink, fromDirectory, nodeCodecs, writeImage } from './deps.js';
 import { SysextError, type SysextWarning } from './errors.js';
@@ -75,9 +75,27 @@ function withFile(root: DirNode, dirPath: string, name: string, node: FsNode, mt
   return newRoot;
 }
 
+/**
+ * SHA-256 (hex) of a file: read in 2 MiB pieces into two buffers used in turn, the next piece
+ * read while the current one is hashed (no stream, no garbage per piece).
+ */
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  const handle = await open(path, 'r');
+  try {
+    const buffers = [Buffer.allocUnsafeSlow(2 << 20), Buffer.allocUnsafeSlow(2 << 20)] as const;
+    let turn = 0;
+    let pending = handle.read(buffers[0], 0, buffers[0].length, null);
+    for (;;) {
+      const { bytesRead, buffer } = await pending;
+      if (bytesRead === 0) break;
+      turn ^= 1;
+      pending = handle.read(buffers[turn], 0, buffers[turn].length, null);
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
+  }
   return hash.digest('hex');
 }
 

@@ -1,4 +1,8 @@
 /** The library pieces in process: extension-release, validation, SHA256SUMS, sysupdate, buildSysext. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MemorySink, SquashfsImage, Tree, sourceFromBytes } from '@sysext-bakery/squashfs';
 import {
@@ -9,6 +13,7 @@ import {
   imageFileName,
   parseExtensionRelease,
   parseSha256Sums,
+  sha256File,
   sysupdateFiles,
   updateSha256Sums,
   validateSysextTree,
@@ -46,6 +51,22 @@ describe('SHA256SUMS', () => {
     t = updateSha256Sums(t, { name: 'b.raw', sha256: H('c') });
     expect(t).toBe(`${H('a')}  a.raw\n${H('c')}  b.raw\n`);
     expect(parseSha256Sums(`${H('d')} *x.raw\n`)).toEqual([{ sha256: H('d'), name: 'x.raw' }]);
+  });
+
+  it('sha256File agrees with sha256sum around its 2 MiB read size', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sha-'));
+    try {
+      for (const size of [0, 1, (2 << 20) - 1, 2 << 20, (2 << 20) + 1, (4 << 20) + 4097]) {
+        const path = join(dir, `f${size}`);
+        const bytes = new Uint8Array(size);
+        for (let i = 0; i < size; i++) bytes[i] = (i * 2654435761) >>> 24;
+        writeFileSync(path, bytes);
+        const oracle = spawnSync('sha256sum', [path], { encoding: 'utf8' }).stdout.split(' ')[0];
+        expect(await sha256File(path), `size ${size}`).toBe(oracle);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses what systemd-sysupdate refuses', () => {
