@@ -1,4 +1,4 @@
-import { KubernetesError } from '@sysext-bakery/kubernetes';
+import { KubernetesError } from '@sysext-bakery/kubernetes/errors';
 import { SquashfsError } from '@sysext-bakery/squashfs';
 import { SysextError } from '../errors.js';
 
