@@ -24,31 +24,26 @@ BAKERY_CNI_BASE_URL (mirrors); HTTPS_PROXY/NO_PROXY; GITHUB_TOKEN.
 
 type Verb = (args: string[], io: CliIo) => Promise<number>;
 
+interface Command {
+  run: Verb;
+  help: () => string;
+}
+
+/** A command whose module is imported when it is first needed. */
+function lazy<M>(load: () => Promise<M>, pick: (m: M) => Command): () => Promise<Command> {
+  return async () => pick(await load());
+}
+
 /**
  * Each command's module is loaded when it runs: `pack`, `inspect` and `verify` never load the
  * Kubernetes downloader (undici alone is ~60 ms of start-up, 1% of packing 25,000 small files).
  */
-const VERBS: Record<string, () => Promise<{ run: Verb; help: () => string }>> = {
-  create: async () => {
-    const m = await import('./create.js');
-    return { run: m.runCreate, help: m.createHelp };
-  },
-  list: async () => {
-    const m = await import('./list.js');
-    return { run: m.runList, help: () => m.LIST_HELP };
-  },
-  pack: async () => {
-    const m = await import('./pack.js');
-    return { run: m.runPack, help: () => m.PACK_HELP };
-  },
-  inspect: async () => {
-    const m = await import('./inspect.js');
-    return { run: m.runInspect, help: () => m.INSPECT_HELP };
-  },
-  verify: async () => {
-    const m = await import('./inspect.js');
-    return { run: m.runVerify, help: () => m.VERIFY_HELP };
-  },
+const VERBS: Record<string, () => Promise<Command>> = {
+  create: lazy(() => import('./create.js'), (m) => ({ run: m.runCreate, help: m.createHelp })),
+  list: lazy(() => import('./list.js'), (m) => ({ run: m.runList, help: () => m.LIST_HELP })),
+  pack: lazy(() => import('./pack.js'), (m) => ({ run: m.runPack, help: () => m.PACK_HELP })),
+  inspect: lazy(() => import('./inspect.js'), (m) => ({ run: m.runInspect, help: () => m.INSPECT_HELP })),
+  verify: lazy(() => import('./inspect.js'), (m) => ({ run: m.runVerify, help: () => m.VERIFY_HELP })),
 };
 
 /** Runs the command line; returns the exit status. Never throws. */
