@@ -157,6 +157,25 @@ describe('bakery create <directory>', () => {
 });
 
 describe('bakery pack', () => {
+  it('loads neither the Kubernetes downloader nor undici (start-up), while create does', async () => {
+    const src = await makeTree(join(work, 'packlight'), { 'a.txt': 'alpha\n' });
+    // Reports, at exit, the CommonJS modules loaded from an undici directory (undici is CommonJS).
+    const probe = `data:text/javascript,${encodeURIComponent(
+      "import { createRequire } from 'node:module'; const cache = createRequire(process.cwd() + '/').cache;" +
+        "process.on('exit', () => process.stderr.write('UNDICI ' + Object.keys(cache).filter((k) => k.includes('/undici/')).length + '\\n'));",
+    )}`;
+    const run = (args: string[]) =>
+      new Promise<string>((done, fail) => {
+        const child = spawn(process.execPath, ['--import', probe, CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+        child.on('error', fail);
+        child.on('close', () => done(err));
+      });
+    expect(await run(['pack', src, join(work, 'packlight.img')])).toBe('UNDICI 0\n');
+    expect(await run(['help', 'create'])).toMatch(/^UNDICI [1-9]\d*\n$/);
+  });
+
   it.skipIf(!haveTools)('is a drop-in for mksquashfs <dir> <image> -noappend, honouring SOURCE_DATE_EPOCH', async () => {
     const src = await makeTree(join(work, 'packsrc'), {
       'a.txt': 'alpha\n',
