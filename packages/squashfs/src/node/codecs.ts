@@ -186,7 +186,10 @@ function createWorkerZstd(level: number, concurrency: number): Codec {
     compressSync(block) {
       return zstdCompressWasmBlock(block, level);
     },
-    ready: nodeCodecsReady,
+    // Whatever this Node has natively: this codec's compressSync runs zstd in WASM on this thread.
+    async ready() {
+      if (!zstdWasmLoaded()) await loadZstdWasm();
+    },
     close: () => pool.close(),
   };
 }
