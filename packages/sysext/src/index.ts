@@ -31,6 +31,7 @@ export { parseSha256Sums, formatSha256Sums, updateSha256Sums, checkManifestName,
 export { sysupdateConf, sysupdateFiles, defaultReleaseUrl, type SysupdateConfOptions, type OutputFile } from './sysupdate.js';
 export { butaneConfig, NOOP_CONF, type ButaneOptions } from './butane.js';
 export { writeTextAtomic, updateSha256SumsFile } from './output-files.js';
+export type { FileLockOptions } from './file-lock.js';
 export { packImage, parseSourceDateEpoch, type PackOptions, type PackResult } from './pack.js';
 export { inspectSysextImage, formatSysextCheck, type InspectReport } from './inspect.js';
 export { checkSysextImage, verifySysextImage, type SysextImageCheck } from './verify-sysext.js';
