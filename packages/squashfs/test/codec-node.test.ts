@@ -88,6 +88,44 @@ describe('gzip via node:zlib', () => {
     parallel.forEach((out, i) => expectBytes(new Uint8Array(zlib.inflateSync(out!)), blocks[i]!));
   });
 
+  it('keeps at most `concurrency` async calls in flight, and uses worker threads when it is given without a backend', async () => {
+    // Counts the deflate calls node:zlib is running (the codec calls zlib.deflate on this object).
+    const original = zlib.deflate;
+    let running = 0;
+    let most = 0;
+    const spy = ((buf: Uint8Array, opts: zlib.ZlibOptions, cb: (e: Error | null, r: Buffer) => void) => {
+      running++;
+      most = Math.max(most, running);
+      original(buf, opts, (e, r) => {
+        running--;
+        cb(e, r);
+      });
+    }) as typeof zlib.deflate;
+    (zlib as { deflate: typeof zlib.deflate }).deflate = spy;
+    try {
+      for (const limit of [1, 3]) {
+        most = 0;
+        const codec = nodeCodecs.createCodec('gzip', { gzipBackend: 'async', concurrency: limit });
+        const parallel = await Promise.all(blocks.map((b) => codec.compress(b)));
+        parallel.forEach((out, i) => expectBytes(out, codec.compressSync(blocks[i]!)!));
+        expect(most).toBe(Math.min(limit, blocks.length));
+      }
+      most = 0;
+      const unlimited = nodeCodecs.createCodec('gzip');
+      await Promise.all(blocks.map((b) => unlimited.compress(b)));
+      expect(most).toBe(blocks.length);
+      // concurrency without a backend: worker threads (zlib.deflate is never called here).
+      most = 0;
+      const workers = nodeCodecs.createCodec('gzip', { concurrency: 2 });
+      const out = await Promise.all(blocks.map((b) => workers.compress(b)));
+      out.forEach((o, i) => expectBytes(o, workers.compressSync(blocks[i]!)!));
+      expect(most).toBe(0);
+      await workers.close();
+    } finally {
+      (zlib as { deflate: typeof zlib.deflate }).deflate = original;
+    }
+  });
+
   it('returns null (store raw) for incompressible and empty blocks', async () => {
     const codec = nodeCodecs.createCodec('gzip');
     expect(await codec.compress(noise(128 * 1024))).toBeNull();

@@ -16,6 +16,8 @@ export interface PackOptions {
   compression?: 'gzip' | 'zstd' | 'none';
   level?: number;
   blockSize?: number;
+  /** Blocks compressed at once, i.e. cores used for compression (mksquashfs -processors); default all. */
+  concurrency?: number;
   allRoot?: boolean;
   fragments?: boolean;
   dedup?: boolean;
@@ -100,6 +102,7 @@ export async function packImage(options: PackOptions): Promise<PackResult> {
     compression: options.compression ?? 'gzip',
     ...(options.level === undefined ? {} : { level: options.level }),
     ...(options.blockSize === undefined ? {} : { blockSize: options.blockSize }),
+    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
     ...(codecs === undefined ? {} : { codecs }),
     allRoot: options.allRoot === true,
     fragments: options.fragments !== false,

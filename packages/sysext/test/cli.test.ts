@@ -157,6 +157,26 @@ describe('bakery create <directory>', () => {
 });
 
 describe('bakery pack', () => {
+  it('--processors N limits the cores used and gives the same image; 0 is refused before anything is written', async () => {
+    const src = await makeTree(join(work, 'procsrc'), { 'big.bin': 'y'.repeat(1_000_000), 'small.txt': 'hello\n' });
+    const images: Buffer[] = [];
+    for (const args of [[], ['--processors', '1'], ['--processors', '3']]) {
+      for (const comp of ['gzip', 'zstd']) {
+        const img = join(work, `proc-${comp}-${args.join('') || 'default'}.img`);
+        const r = await runBakery(['pack', src, img, '--compression', comp, ...args], { env: { SOURCE_DATE_EPOCH: '1' } });
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        images.push(await readFile(img));
+      }
+    }
+    for (let i = 2; i < images.length; i++) expect(images[i]!.equals(images[i % 2]!), `run ${i}`).toBe(true);
+    const bad = join(work, 'proc-bad.img');
+    const r = await runBakery(['pack', src, bad, '--processors', '0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--processors takes a whole number in 1\.\.4096/);
+    await expect(readFile(bad)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('loads neither the Kubernetes downloader nor undici (start-up), while create does', async () => {
     const src = await makeTree(join(work, 'packlight'), { 'a.txt': 'alpha\n' });
     // Reports, at exit, the CommonJS modules loaded from an undici directory (undici is CommonJS).

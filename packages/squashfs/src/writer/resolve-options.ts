@@ -89,13 +89,17 @@ export const noneCodec: Codec = {
   close: async () => {},
 };
 
-/** The codec to use and whether the writer owns (and must close) it. */
-export function selectCodec(o: WriteOptions, concurrency: number, fallback: CodecProvider | undefined): { codec: Codec; owned: boolean; none: boolean } {
+/**
+ * The codec to use and whether the writer owns (and must close) it. The codec gets the caller's
+ * `concurrency` only when one was given: by default each codec runs as many compressions at once
+ * as suits it (worker pools one per core; node:zlib's async calls as many as the libuv pool runs).
+ */
+export function selectCodec(o: WriteOptions, fallback: CodecProvider | undefined): { codec: Codec; owned: boolean; none: boolean } {
   const compression = o.compression ?? 'gzip';
   if (typeof compression === 'object') return { codec: compression, owned: false, none: false };
   if (compression === 'none') return { codec: noneCodec, owned: false, none: true };
   const provider = o.codecs ?? fallback;
   if (provider === undefined) throw new SquashfsError('UNSUPPORTED', `no codec provider for ${compression}: pass options.codecs or a Codec`);
-  const codec = provider.createCodec(compression, { ...(o.level === undefined ? {} : { level: o.level }), concurrency });
+  const codec = provider.createCodec(compression, { ...(o.level === undefined ? {} : { level: o.level }), ...(o.concurrency === undefined ? {} : { concurrency: o.concurrency }) });
   return { codec, owned: true, none: false };
 }

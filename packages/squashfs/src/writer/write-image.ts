@@ -80,7 +80,7 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
     // checked before anything is written.
     const lazy = hasLazyDirs(rootNode);
     const early = lazy ? null : prepare();
-    const selected = selectCodec(options, o.concurrency, portableCodecs);
+    const selected = selectCodec(options, portableCodecs);
     codec = selected.codec;
     owned = selected.owned;
     // Metadata blocks (8 KiB) are compressed on this thread, synchronously (see MetadataCompressor).

@@ -16,6 +16,7 @@ Options:
   --compression gzip|zstd|none  (default gzip)
   --level N                gzip 1-9 (default 9), zstd 1-22 (default 15)
   --block-size SIZE        4K .. 1M, a power of two (default 128K)
+  --processors N           compress on at most N cores (default: all)
   --all-root               make every file owned by root (uid 0, gid 0)
   --no-fragments           do not pack small files and tails into fragment blocks
   --no-dedup               store identical files more than once
@@ -32,6 +33,7 @@ export async function runPack(args: string[], io: CliIo): Promise<number> {
     compression: { type: 'string' },
     level: { type: 'string' },
     'block-size': { type: 'string' },
+    processors: { type: 'string' },
     'all-root': { type: 'boolean' },
     'no-fragments': { type: 'boolean' },
     'no-dedup': { type: 'boolean' },
@@ -51,6 +53,7 @@ export async function runPack(args: string[], io: CliIo): Promise<number> {
   const level = parseInteger(values.level as string | undefined, 'level', 1, 22);
   if (level !== undefined && (compression ?? 'gzip') === 'gzip' && level > 9) throw new SysextError('USAGE', `--level ${level}: gzip levels are 1..9`);
   const blockSize = parseBlockSize(values['block-size'] as string | undefined);
+  const processors = parseInteger(values.processors as string | undefined, 'processors', 1, 4096);
   const mkfsTime = parseInteger(values['mkfs-time'] as string | undefined, 'mkfs-time', 0, 0xffff_ffff);
   const sourceDateEpoch = parseSourceDateEpoch(io.env.SOURCE_DATE_EPOCH);
   const progress = new Progress(io.stderr);
@@ -62,6 +65,7 @@ export async function runPack(args: string[], io: CliIo): Promise<number> {
       ...(compression === undefined ? {} : { compression }),
       ...(level === undefined ? {} : { level }),
       ...(blockSize === undefined ? {} : { blockSize }),
+      ...(processors === undefined ? {} : { concurrency: processors }),
       allRoot: values['all-root'] === true,
       fragments: values['no-fragments'] !== true,
       dedup: values['no-dedup'] !== true,
