@@ -326,6 +326,9 @@ console.log('');
 for (const row of rows) console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
 console.log('noise = largest share of the machine\'s CPU that other processes used during a run (should be ~0%; re-run if not)');
 console.log('targets: time ratio <= 0.8 (large/gzip), 1.0 otherwise; size ratio <= 1.02 (large/gzip), 1.01 otherwise; RSS <= mksquashfs; ours >= 85% of ceiling');
+if (typeof zlib.zstdCompress !== 'function' && results.some((r) => r.codec === 'zstd')) {
+  console.log(`note: node:zlib has no zstd in Node ${process.version}: zstd ran in WASM (~60% of native speed). Node >= 22.15 has it natively: /path/to/node bench/run.mjs`);
+}
 for (const r of results) if (r.verify) console.log(`  ${r.payload}/${r.codec}: ${r.verify}`);
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
