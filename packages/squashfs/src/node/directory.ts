@@ -4,7 +4,7 @@
  */
 import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync as fsReadSync, statSync, type BigIntStats } from 'node:fs';
 import { lstat, open, readdir, readlink, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, normalize } from 'node:path';
 import { SquashfsError, type SquashfsWarning } from '../errors.js';
 import { checkSymlinkTarget } from '../input/symlink.js';
 import { XattrNameFilter, isStorableXattr } from '../input/xattr-names.js';
@@ -229,9 +229,10 @@ export async function addDirectory(tree: Tree, dir: string, options: DirectoryOp
   const prefix = splitPath(options.prefix ?? '').join('/');
   const target = tree.dir(prefix);
   const rootTree = prefix === '' ? '/' : prefix;
-  if (options.rootMeta !== false) target.meta = walker.meta(sync ? walker.probeSync(dir, '', rootTree, rootStats) : await walker.probe(dir, '', rootTree, rootStats));
-  if (sync) walker.walkSync(dir, '', target, prefix);
-  else await walker.walk(dir, '', target, prefix);
+  const root = normalize(dir); // children are then joined by concatenation (see childPath)
+  if (options.rootMeta !== false) target.meta = walker.meta(sync ? walker.probeSync(root, '', rootTree, rootStats) : await walker.probe(root, '', rootTree, rootStats));
+  if (sync) walker.walkSync(root, '', target, prefix);
+  else await walker.walk(root, '', target, prefix);
 }
 
 interface XattrReader {
@@ -279,6 +280,14 @@ async function loadXattrReader(onWarning?: (warning: SquashfsWarning) => void): 
     getSync: (path, name) => mod.getAttributeSync(path, name),
   };
 }
+
+/**
+ * `dir` + `name` for a normalized `dir` and a plain name: a concatenation where the separator is
+ * '/' (path.join normalizes the whole string again, char by char: 50 MB of garbage strings for
+ * 25,000 files), path.join on Windows.
+ */
+const childPath: (dir: string, name: string) => string =
+  process.platform === 'win32' ? (dir, name) => join(dir, name) : (dir, name) => (dir === '.' ? name : dir.endsWith('/') ? dir + name : `${dir}/${name}`);
 
 /** What the parallel I/O phase learns about one entry. */
 interface Probe {
@@ -330,7 +339,7 @@ class Walker {
     }
     const names = this.names(raw, treePath);
     const stats = await mapLimit(names, IO_CONCURRENCY, async (name) => {
-      const childAbs = join(abs, name);
+      const childAbs = childPath(abs, name);
       try {
         return await lstat(childAbs, { bigint: true });
       } catch (e) {
@@ -338,7 +347,7 @@ class Walker {
       }
     });
     const kept = this.keep(names, stats, rel);
-    const probes = await mapLimit(kept, IO_CONCURRENCY, ({ name, st }) => this.probe(join(abs, name), name, treePath === '' ? name : `${treePath}/${name}`, st));
+    const probes = await mapLimit(kept, IO_CONCURRENCY, ({ name, st }) => this.probe(childPath(abs, name), name, treePath === '' ? name : `${treePath}/${name}`, st));
     for (const { probe, node } of this.build(dir, probes)) {
       const next = (): Promise<void> => this.walk(probe.abs, rel === '' ? probe.name : `${rel}/${probe.name}`, node, probe.treePath);
       if (this.options.lazy === true) deferLoad(node, next);
@@ -357,8 +366,8 @@ class Walker {
       throw ioError(`cannot read directory ${abs}`, abs, e);
     }
     const names = this.names(raw, treePath);
-    const stats = names.map((name) => {
-      const childAbs = join(abs, name);
+    const paths = names.map((name) => childPath(abs, name));
+    const stats = paths.map((childAbs) => {
       try {
         return lstatSync(childAbs, { bigint: true });
       } catch (e) {
@@ -366,7 +375,7 @@ class Walker {
       }
     });
     const kept = this.keep(names, stats, rel);
-    const probes = kept.map(({ name, st }) => this.probeSync(join(abs, name), name, treePath === '' ? name : `${treePath}/${name}`, st));
+    const probes = kept.map(({ name, st, index }) => this.probeSync(paths[index]!, name, treePath === '' ? name : `${treePath}/${name}`, st));
     for (const { probe, node } of this.build(dir, probes)) {
       const next = (): void => this.walkSync(probe.abs, rel === '' ? probe.name : `${rel}/${probe.name}`, node, probe.treePath);
       if (this.options.lazy === true) deferLoad(node, next);
@@ -382,11 +391,11 @@ class Walker {
   }
 
   /** The entries `options.filter` keeps. */
-  private keep(names: string[], stats: BigIntStats[], rel: string): Array<{ name: string; st: BigIntStats }> {
-    const kept: Array<{ name: string; st: BigIntStats }> = [];
-    names.forEach((name, i) => {
-      const st = stats[i]!;
-      if (this.options.filter === undefined || this.options.filter(rel === '' ? name : `${rel}/${name}`, st)) kept.push({ name, st });
+  private keep(names: string[], stats: BigIntStats[], rel: string): Array<{ name: string; st: BigIntStats; index: number }> {
+    const kept: Array<{ name: string; st: BigIntStats; index: number }> = [];
+    names.forEach((name, index) => {
+      const st = stats[index]!;
+      if (this.options.filter === undefined || this.options.filter(rel === '' ? name : `${rel}/${name}`, st)) kept.push({ name, st, index });
     });
     return kept;
   }
