@@ -235,7 +235,8 @@ export class FileWriter {
     if (key !== undefined) this.dedup.set(key, placement);
     return placement;
   }
-/**
+
+  /**
    * A file smaller than a block read with `readInto`: into one scratch buffer reused for every
    * such file (no allocation, no garbage per file), hashed, then copied into a fragment, or
    * dropped as a duplicate. Same placement, hash and bytes as the streaming path.
@@ -261,12 +262,12 @@ export class FileWriter {
     const data = scratch.subarray(1, n + 1);
     let key: string | undefined;
     if (this.o.hasher !== null) {
+      const tagged = scratch.subarray(0, n + 1); // TAG_TAIL then the file: the streaming path's tail hash
       const oneShot = this.o.digestHex ?? null;
-      if (oneShot !== null) key = DedupIndex.keyFromHex(oneShot(scratch.subarray(0, n + 1)), n);
+      if (oneShot !== null) key = DedupIndex.keyFromHex(oneShot(tagged), n);
       else {
         const hasher = this.o.hasher();
-        hasher.update(TAG_TAIL);
-        hasher.update(data);
+        hasher.update(tagged);
         key = DedupIndex.key(hasher.digest(), n);
       }
       const earlier = this.dedup.get(key);

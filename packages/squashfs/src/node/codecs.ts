@@ -91,39 +91,40 @@ function outputChunk(length: number): number {
 }
 
 /**
- * At most `limit` calls of `run` at once, the others queued in call order: the libuv pool has
- * UV_THREADPOOL_SIZE threads (4 by default) whatever the codec's concurrency says.
+ * One node:zlib async call per block (callback API), at most `limit` of them at once, the others
+ * queued in call order (the libuv pool has UV_THREADPOOL_SIZE threads, 4 by default, whatever the
+ * codec's concurrency says). Without a limit the call is made directly.
  */
-function limited<T>(limit: number, run: (block: Uint8Array) => Promise<T>): (block: Uint8Array) => Promise<T> {
+function asyncCalls(
+  name: CompressionName,
+  limit: number,
+  call: (block: Uint8Array, done: (error: Error | null, out: Buffer) => void) => void,
+): (block: Uint8Array) => Promise<Uint8Array | null> {
+  const run = (block: Uint8Array): Promise<Uint8Array | null> =>
+    new Promise((resolve, reject) => {
+      call(block, (error, out) => {
+        if (error) reject(new SquashfsError('IO', `${name} compression failed: ${error.message}`, { cause: error }));
+        else resolve(smaller(toUint8(out), block));
+      });
+    });
+  if (limit === Infinity) return run;
   let active = 0;
   const waiting: Array<() => void> = [];
-  const next = (): void => {
-    active--;
-    waiting.shift()?.();
-  };
   return async (block) => {
     if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
     active++;
     try {
       return await run(block);
     } finally {
-      next();
+      active--;
+      waiting.shift()?.();
     }
   };
 }
 
 function createGzip(level: number, concurrency: number): Codec {
   const params = { ...GZIP_PARAMS, level };
-  const deflate = limited(
-    concurrency,
-    (block) =>
-      new Promise<Uint8Array | null>((resolve, reject) => {
-        zlib.deflate(block, { ...params, chunkSize: outputChunk(block.length) }, (error, out) => {
-          if (error) reject(new SquashfsError('IO', `gzip compression failed: ${error.message}`, { cause: error }));
-          else resolve(smaller(toUint8(out), block));
-        });
-      }),
-  );
+  const deflate = asyncCalls('gzip', concurrency, (block, done) => zlib.deflate(block, { ...params, chunkSize: outputChunk(block.length) }, done));
   return {
     id: COMPRESSION_ID.gzip,
     name: 'gzip',
@@ -177,16 +178,7 @@ function createNativeZstd(api: NativeZstd, level: number, concurrency: number): 
       [api.constants.ZSTD_c_checksumFlag]: 0,
     },
   });
-  const zstd = limited(
-    concurrency,
-    (block) =>
-      new Promise<Uint8Array | null>((resolve, reject) => {
-        api.zstdCompress(block, options(block), (error, out) => {
-          if (error) reject(new SquashfsError('IO', `zstd compression failed: ${error.message}`, { cause: error }));
-          else resolve(smaller(toUint8(out), block));
-        });
-      }),
-  );
+  const zstd = asyncCalls('zstd', concurrency, (block, done) => api.zstdCompress(block, options(block), done));
   return {
     id: COMPRESSION_ID.zstd,
     name: 'zstd',

@@ -338,8 +338,8 @@ class Walker {
       throw ioError(`cannot read directory ${abs}`, abs, e);
     }
     const names = this.names(raw, treePath);
-    const stats = await mapLimit(names, IO_CONCURRENCY, async (name) => {
-      const childAbs = childPath(abs, name);
+    const paths = names.map((name) => childPath(abs, name));
+    const stats = await mapLimit(paths, IO_CONCURRENCY, async (childAbs) => {
       try {
         return await lstat(childAbs, { bigint: true });
       } catch (e) {
@@ -347,7 +347,7 @@ class Walker {
       }
     });
     const kept = this.keep(names, stats, rel);
-    const probes = await mapLimit(kept, IO_CONCURRENCY, ({ name, st }) => this.probe(childPath(abs, name), name, treePath === '' ? name : `${treePath}/${name}`, st));
+    const probes = await mapLimit(kept, IO_CONCURRENCY, ({ name, st, index }) => this.probe(paths[index]!, name, treePath === '' ? name : `${treePath}/${name}`, st));
     for (const { probe, node } of this.build(dir, probes)) {
       const next = (): Promise<void> => this.walk(probe.abs, rel === '' ? probe.name : `${rel}/${probe.name}`, node, probe.treePath);
       if (this.options.lazy === true) deferLoad(node, next);

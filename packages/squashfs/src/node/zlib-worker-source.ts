@@ -3,8 +3,8 @@
  * zstd-worker-source.ts). `workerData` is `{ kind: 'gzip' | 'zstd', options }`: the options of
  * `deflateSync` or `zstdCompressSync` without the per-block parts (level, output chunk size, the
  * zstd pledged size), which the worker adds. Answers `{ id, level, block }` with `{ id, out }` (a
- * transferred buffer of its own) or `{ id, error }`, handing `block`'s buffer back as `back`. Same zlib calls, same parameters as the async
- * codecs: the same bytes.
+ * view of zlib's output, its buffer transferred) or `{ id, error }`, handing `block`'s buffer back
+ * as `back`. Same zlib calls, same parameters as the async codecs: the same bytes.
  */
 export const ZLIB_WORKER_SOURCE = `
 'use strict';

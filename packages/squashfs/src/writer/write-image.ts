@@ -42,13 +42,11 @@ function rootOf(root: DirNode | Tree): DirNode {
 /** The files written while walking a lazy tree must be the files of the complete tree, in order. */
 function sameOrder(written: readonly DataFile[], complete: readonly DataFile[]): void {
   const n = Math.min(written.length, complete.length);
-  for (let i = 0; i <= n; i++) {
-    if (i === n && written.length === complete.length) return;
-    if (i === n || written[i]!.node !== complete[i]!.node) {
-      const path = (complete[i] ?? written[i])!.path;
-      throw new SquashfsError('INVALID_ARGUMENT', `the tree changed while it was being written (at ${JSON.stringify(path)})`, { path });
-    }
-  }
+  let i = 0;
+  while (i < n && written[i]!.node === complete[i]!.node) i++;
+  if (i === n && written.length === complete.length) return;
+  const path = (complete[i] ?? written[i])!.path;
+  throw new SquashfsError('INVALID_ARGUMENT', `the tree changed while it was being written (at ${JSON.stringify(path)})`, { path });
 }
 
 function toSquashfsError(e: unknown): SquashfsError {
