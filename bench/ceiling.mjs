@@ -6,9 +6,12 @@
 // tails packed together into fragment-like blocks, as SquashFS does), then compresses every block
 // with the same codec and level, many blocks in flight (all cores), and prints one JSON line:
 // { codec, via, level, blocks, bytesIn, bytesOut, seconds, mbPerSec, ratio }.
-//   gzip: node:zlib deflate (zlib stream, as SquashFS gzip) on the libuv thread pool.
+//   gzip: libdeflate's zlib stream (the project's gzip codec: the `libdeflate` package's WASM) in
+//         one worker thread per core (--via wasm, the default).
 //   zstd: node:zlib zstdCompress where this Node has it (22.15+/23.8+), else the zstd WASM
 //         build (@bokuweb/zstd-wasm, as the project) in one worker thread per core (Node 20).
+//   --via zlib: node:zlib (deflate / zstdCompress) on the libuv thread pool, for comparison
+//         (gzip: Chromium's zlib, not the codec the project uses).
 //   --via workers: the same native node:zlib codec called synchronously in one worker thread per
 //         core (deflateSync / zstdCompressSync): no per-call stream set-up on the main thread.
 //   --via ours: the project's own nodeCodecs codec (packages/squashfs/dist/node), for comparison.
@@ -16,6 +19,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import zlib from 'node:zlib';
 
@@ -26,12 +30,12 @@ const opt = (name, dflt) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : dflt;
 };
-const level = Number(opt('level', codec === 'gzip' ? 9 : 15));
+const level = Number(opt('level', codec === 'gzip' ? 7 : 15));
 const blockSize = Number(opt('block-size', 131072));
 const cores = os.availableParallelism?.() ?? os.cpus().length;
 const concurrency = Number(opt('concurrency', 2 * cores));
 const hasNativeZstd = typeof zlib.zstdCompress === 'function';
-const via = opt('via', codec === 'gzip' ? 'zlib' : hasNativeZstd ? 'zlib' : 'wasm');
+const via = opt('via', codec === 'gzip' ? 'wasm' : hasNativeZstd ? 'zlib' : 'wasm');
 
 function loadBlocks(root) {
   const blocks = [];
@@ -75,22 +79,24 @@ function zlibCompressor() {
 
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
-const zstd = require(workerData.modulePath);
 const queue = [];
-let ready = false;
+let compress;
 function handle(msg) {
-  const out = zstd.compress(msg.block, msg.level);
+  const out = compress(msg.block, msg.level);
   parentPort.postMessage({ id: msg.id, out }, [out.buffer]);
 }
-parentPort.on('message', (m) => (ready ? handle(m) : queue.push(m)));
-zstd.init().then(() => { ready = true; for (const m of queue.splice(0)) handle(m); });
+parentPort.on('message', (m) => (compress ? handle(m) : queue.push(m)));
+const load = workerData.codec === 'gzip'
+  ? import(workerData.moduleUrl).then((m) => (b, l) => m.zlib(b, l))
+  : ((z) => z.init().then(() => (b, l) => z.compress(b, l)))(require(workerData.modulePath));
+load.then((fn) => { compress = fn; for (const m of queue.splice(0)) handle(m); });
 `;
 
 function wasmCompressor() {
-  // The zstd WASM build the project depends on (@bokuweb/zstd-wasm), one worker per core.
+  // The WASM builds the project depends on (libdeflate, @bokuweb/zstd-wasm), one worker per core.
   const require = createRequire(path.join(process.cwd(), 'packages/squashfs/package.json'));
-  const modulePath = require.resolve('@bokuweb/zstd-wasm');
-  return workerPool(WORKER, { modulePath }, (block) => ({ level, block }));
+  const modulePath = require.resolve(codec === 'gzip' ? 'libdeflate' : '@bokuweb/zstd-wasm');
+  return workerPool(WORKER, { codec, modulePath, moduleUrl: pathToFileURL(modulePath).href }, (block) => ({ level, block }));
 }
 
 /** One worker per core running `source`; jobs go round-robin, each answered by id with `out`. */

@@ -164,12 +164,12 @@ function ceilingVia(dir, codec, via) {
 
 /**
  * The machine's limit for this codec: the fastest way this Node can run it on all cores with
- * nothing else (node:zlib async on the libuv pool; native sync calls in worker threads; zstd WASM
- * in workers where node:zlib has no zstd). All measurements are kept in `all`.
+ * nothing else (gzip: libdeflate's WASM in workers, as the project; zstd: node:zlib async on the
+ * libuv pool and native sync calls in worker threads, or zstd WASM in workers where node:zlib has
+ * no zstd). All measurements are kept in `all`.
  */
 function ceiling(dir, codec) {
-  const native = codec === 'gzip' || typeof zlib.zstdCompress === 'function';
-  const vias = native ? ['zlib', 'workers'] : ['wasm'];
+  const vias = codec === 'gzip' ? ['wasm'] : typeof zlib.zstdCompress === 'function' ? ['zlib', 'workers'] : ['wasm'];
   const all = vias.map((via) => ceilingVia(dir, codec, via)).filter((c) => c !== null);
   if (all.length === 0) return null;
   const best = all.reduce((a, b) => (b.mbPerSec > a.mbPerSec ? b : a));

@@ -1,6 +1,6 @@
 /**
- * Node codecs: node:zlib deflate / zstd (Node >= 22.15) and the WASM zstd worker pool (older Node,
- * or forced). Framing the kernel needs, parallel results in order and identical to serial ones,
+ * Node codecs: libdeflate (WASM) gzip workers, node:zlib zstd (Node >= 22.15) and the WASM zstd
+ * worker pool (older Node, or forced). Framing the kernel needs, parallel results in order and identical to serial ones,
  * bounded decompression, and that neither closed nor idle codecs keep a process alive.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -66,76 +66,59 @@ function expectKernelFrame(frame: Uint8Array, block: Uint8Array): void {
 
 const blocks = Array.from({ length: 24 }, (_, i) => sample(i % 5 === 4 ? 4096 + i : 128 * 1024, i + 1));
 
-describe('gzip via node:zlib', () => {
-  it('produces zlib streams (RFC 1950) that the portable decoder inflates, level 1-9', async () => {
+describe('gzip: libdeflate (WASM) in worker threads', () => {
+  it('produces zlib streams (RFC 1950) that node:zlib and the portable decoder inflate, the same bytes as the portable codec, level 1-9', async () => {
     const block = sample(128 * 1024, 2);
-    for (const level of [1, 6, 9]) {
+    for (const level of [1, 6, 7, 9]) {
       const codec = nodeCodecs.createCodec('gzip', { level });
       expect(codec.id).toBe(1);
       const out = (await codec.compress(block))!;
       expect(((out[0]! << 8) | out[1]!) % 31).toBe(0);
       expect(out[0]).toBe(0x78); // deflate, 32 KiB window (windowBits 15)
+      expectBytes(new Uint8Array(zlib.inflateSync(out)), block);
       expectBytes(portableCodecs.decompressor(1)!.decompress(out, block.length), block);
       expectBytes(codec.compressSync(block), out);
+      expectBytes(portableCodecs.createCodec('gzip', { level }).compressSync(block), out);
       await codec.close();
     }
   });
 
-  it('compresses many blocks in parallel: results in order, identical to serial', async () => {
-    const codec = nodeCodecs.createCodec('gzip');
-    const parallel = await Promise.all(blocks.map((b) => codec.compress(b)));
-    parallel.forEach((out, i) => expectBytes(out, codec.compressSync(blocks[i]!)!));
-    parallel.forEach((out, i) => expectBytes(new Uint8Array(zlib.inflateSync(out!)), blocks[i]!));
-  });
-
-  it('keeps at most `concurrency` async calls in flight, and uses worker threads when it is given without a backend', async () => {
-    // Counts the deflate calls node:zlib is running (the codec calls zlib.deflate on this object).
-    const original = zlib.deflate;
-    let running = 0;
-    let most = 0;
-    const spy = ((buf: Uint8Array, opts: zlib.ZlibOptions, cb: (e: Error | null, r: Buffer) => void) => {
-      running++;
-      most = Math.max(most, running);
-      original(buf, opts, (e, r) => {
-        running--;
-        cb(e, r);
-      });
-    }) as typeof zlib.deflate;
-    (zlib as { deflate: typeof zlib.deflate }).deflate = spy;
-    try {
-      for (const limit of [1, 3]) {
-        most = 0;
-        const codec = nodeCodecs.createCodec('gzip', { gzipBackend: 'async', concurrency: limit });
-        const parallel = await Promise.all(blocks.map((b) => codec.compress(b)));
-        parallel.forEach((out, i) => expectBytes(out, codec.compressSync(blocks[i]!)!));
-        expect(most).toBe(Math.min(limit, blocks.length));
-      }
-      most = 0;
-      const unlimited = nodeCodecs.createCodec('gzip');
-      await Promise.all(blocks.map((b) => unlimited.compress(b)));
-      expect(most).toBe(blocks.length);
-      // concurrency without a backend: worker threads (zlib.deflate is never called here).
-      most = 0;
-      const workers = nodeCodecs.createCodec('gzip', { concurrency: 2 });
-      const out = await Promise.all(blocks.map((b) => workers.compress(b)));
-      out.forEach((o, i) => expectBytes(o, workers.compressSync(blocks[i]!)!));
-      expect(most).toBe(0);
-      await workers.close();
-    } finally {
-      (zlib as { deflate: typeof zlib.deflate }).deflate = original;
+  it('compresses many blocks in parallel on 1 or 2 workers: results in order, identical to serial', async () => {
+    for (const concurrency of [undefined, 1, 2]) {
+      const codec = nodeCodecs.createCodec('gzip', concurrency === undefined ? {} : { concurrency });
+      const parallel = await Promise.all(blocks.map((b) => codec.compress(b)));
+      parallel.forEach((out, i) => expectBytes(out, codec.compressSync(blocks[i]!)!));
+      parallel.forEach((out, i) => expectBytes(new Uint8Array(zlib.inflateSync(out!)), blocks[i]!));
+      await codec.close();
     }
   });
 
-  it('returns null (store raw) for incompressible and empty blocks', async () => {
+  it('returns null (store raw) for incompressible and empty blocks, rejects after close()', async () => {
     const codec = nodeCodecs.createCodec('gzip');
     expect(await codec.compress(noise(128 * 1024))).toBeNull();
     expect(await codec.compress(new Uint8Array(0))).toBeNull();
     expect(codec.compressSync(noise(100))).toBeNull();
+    await codec.close();
+    await expect(codec.compress(blocks[0]!)).rejects.toBeInstanceOf(SquashfsError);
   });
 
-  it('carries the same options payload as the portable codec', () => {
-    expect(nodeCodecs.createCodec('gzip').options).toBeNull();
+  it('takes views into larger buffers and leaves them intact', async () => {
+    const codec = nodeCodecs.createCodec('gzip');
+    const big = Buffer.concat([Buffer.from(sample(50_000, 3)), Buffer.from(blocks[0]!), Buffer.from(sample(50_000, 4))]);
+    const before = Buffer.from(big);
+    const view = big.subarray(50_000, 50_000 + blocks[0]!.length);
+    const out = (await codec.compress(view))!;
+    expectBytes(new Uint8Array(zlib.inflateSync(out)), blocks[0]!);
+    expect(Buffer.compare(big, before)).toBe(0);
+    expect(view.length).toBe(blocks[0]!.length);
+    await codec.close();
+  });
+
+  it('carries the same options payload as the portable codec: none at level 9 (what squashfs-tools implies), else level and window', () => {
+    expect(nodeCodecs.createCodec('gzip', { level: 9 }).options).toBeNull();
+    expect([...nodeCodecs.createCodec('gzip').options!]).toEqual([7, 0, 0, 0, 15, 0, 0, 0]);
     expect([...nodeCodecs.createCodec('gzip', { level: 6 }).options!]).toEqual([6, 0, 0, 0, 15, 0, 0, 0]);
+    expect([...portableCodecs.createCodec('gzip').options!]).toEqual([7, 0, 0, 0, 15, 0, 0, 0]);
   });
 });
 
@@ -233,35 +216,36 @@ describe('zstd via node:zlib (Node >= 22.15)', () => {
   });
 });
 
-describe('node:zlib sync calls in worker threads (gzipBackend / zstdBackend)', () => {
+describe('compression workers (zstdBackend, gzip)', () => {
   // A 4 KiB block gives a small output (a pooled Buffer in the worker, which must not be transferred).
   const mixed = [...blocks, sample(4096, 77), sample(100, 78)];
 
-  it('gzip workers: the same bytes as the async codec, in order; null for incompressible and empty blocks', async () => {
-    for (const level of [1, 9]) {
-      const codec = nodeCodecs.createCodec('gzip', { gzipBackend: 'workers', level, concurrency: 2 });
-      const ref = nodeCodecs.createCodec('gzip', { gzipBackend: 'async', level });
-      const parallel = await Promise.all(mixed.map((b) => codec.compress(b)));
-      for (let i = 0; i < mixed.length; i++) expectBytes(parallel[i]!, (await ref.compress(mixed[i]!))!);
-      expectBytes(codec.compressSync(mixed[0]!), parallel[0]!);
-      expect(await codec.compress(noise(128 * 1024))).toBeNull();
-      expect(await codec.compress(new Uint8Array(0))).toBeNull();
-      await codec.close();
-      await expect(codec.compress(mixed[0]!)).rejects.toBeInstanceOf(SquashfsError);
-      await ref.close();
+  it.skipIf(!native)('native zstd async calls: at most `concurrency` in flight, all at once without one', async () => {
+    // Counts the zstdCompress calls node:zlib is running (the codec calls it on this object).
+    type Z = { zstdCompress: (buf: Uint8Array, opts: object, cb: (e: Error | null, r: Buffer) => void) => void };
+    const z = zlib as unknown as Z;
+    const original = z.zstdCompress;
+    let running = 0;
+    let most = 0;
+    z.zstdCompress = (buf, opts, cb) => {
+      running++;
+      most = Math.max(most, running);
+      original(buf, opts, (e, r) => {
+        running--;
+        cb(e, r);
+      });
+    };
+    try {
+      for (const limit of [1, 3, undefined]) {
+        most = 0;
+        const codec = nodeCodecs.createCodec('zstd', { zstdBackend: 'native', ...(limit === undefined ? {} : { concurrency: limit }) });
+        const parallel = await Promise.all(blocks.map((b) => codec.compress(b)));
+        parallel.forEach((out, i) => expectBytes(out, codec.compressSync(blocks[i]!)!));
+        expect(most).toBe(Math.min(limit ?? Infinity, blocks.length));
+      }
+    } finally {
+      z.zstdCompress = original;
     }
-  });
-
-  it('gzip workers take views into larger buffers and leave them intact', async () => {
-    const codec = nodeCodecs.createCodec('gzip', { gzipBackend: 'workers' });
-    const big = Buffer.concat([Buffer.from(sample(50_000, 3)), Buffer.from(blocks[0]!), Buffer.from(sample(50_000, 4))]);
-    const before = Buffer.from(big);
-    const view = big.subarray(50_000, 50_000 + blocks[0]!.length);
-    const out = (await codec.compress(view))!;
-    expectBytes(new Uint8Array(zlib.inflateSync(out)), blocks[0]!);
-    expect(Buffer.compare(big, before)).toBe(0);
-    expect(view.length).toBe(blocks[0]!.length);
-    await codec.close();
   });
 
   it.skipIf(!native).each([1, 15, 19])('zstd native-workers (the default) at level %i: the same frames as the async native codec', async (level) => {
@@ -281,7 +265,7 @@ describe('node:zlib sync calls in worker threads (gzipBackend / zstdBackend)', (
   });
 
   it.each([
-    { name: 'gzip', options: { gzipBackend: 'workers' as const } },
+    { name: 'gzip', options: {} },
     { name: 'zstd', options: { zstdBackend: native ? ('native-workers' as const) : ('workers' as const) } },
   ])('$name workers recycle their input buffers: 300 blocks in flight, growing sizes, each result its own', async ({ name, options }) => {
     const codec = nodeCodecs.createCodec(name as 'gzip' | 'zstd', { ...options, level: 3, concurrency: 2 });
@@ -397,11 +381,29 @@ describe('codecs do not keep the process alive', () => {
     expect(result.stdout).toBe('compressed 8\n');
   });
 
-  it('exits when idle node:zlib gzip workers were never closed', async () => {
-    const result = await runChild(script(false, "{ gzipBackend: 'workers', concurrency: 2 }", 'gzip'));
+  it('exits when idle gzip workers were never closed', async () => {
+    const result = await runChild(script(false, '{ concurrency: 2 }', 'gzip'));
     expect(result.stderr).toBe('');
     expect(result.timedOut).toBe(false);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('compressed 8\n');
+  });
+
+  it("leave the host process's error handling alone (the listeners libdeflate's emscripten glue adds are removed)", async () => {
+    const result = await runChild(`
+      import { nodeCodecs } from ${JSON.stringify(child.path('node/codecs.ts'))};
+      const codec = nodeCodecs.createCodec('gzip', { concurrency: 2 });
+      const block = new Uint8Array(65536).map((_, i) => (i * 7) % 251 < 200 ? 65 : i & 255);
+      codec.compressSync(block);
+      await Promise.all([codec.compress(block), codec.compress(block)]);
+      console.log('listeners', process.listenerCount('uncaughtException'), process.listenerCount('unhandledRejection'));
+      Promise.reject(new Error('host rejection'));
+    `);
+    expect(result.timedOut).toBe(false);
+    expect(result.stdout).toBe('listeners 0 0\n');
+    // Node's own handling of an unhandled rejection: the error printed, exit code 1 (a listener that
+    // rethrows would make it 7).
+    expect(result.stderr).toMatch(/host rejection/);
+    expect(result.code).toBe(1);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Portable codecs (fflate zlib, @bokuweb/zstd-wasm, fzstd): framing the kernel needs, raw fallback,
+ * Portable codecs (libdeflate, @bokuweb/zstd-wasm, fzstd): framing the kernel needs, raw fallback,
  * options payloads, bounded decompression. Oracles: node:zlib (a different zlib implementation)
  * and the zstd CLI (when installed; otherwise those cases report themselves skipped).
  */
@@ -72,7 +72,7 @@ describe('gzip (zlib stream)', () => {
   it('is an RFC 1950 zlib stream that node:zlib inflates back to the block', async () => {
     const codec = portableCodecs.createCodec('gzip');
     expect(codec.id).toBe(1);
-    expect(codec.level).toBe(9);
+    expect(codec.level).toBe(7);
     const out = (await codec.compress(block))!;
     expect(out).not.toBeNull();
     expect(out[0]! & 0x0f).toBe(8); // CM = deflate
@@ -177,14 +177,14 @@ describe('raw fallback', () => {
 });
 
 describe('levels and compressor options', () => {
-  it('omits the options block for the mksquashfs defaults', () => {
-    expect(portableCodecs.createCodec('gzip').options).toBeNull();
+  it('omits the options block for the levels squashfs-tools implies without one (gzip 9, zstd 15)', () => {
     expect(portableCodecs.createCodec('gzip', { level: 9 }).options).toBeNull();
     expect(portableCodecs.createCodec('zstd').options).toBeNull();
     expect(portableCodecs.createCodec('zstd', { level: 15 }).options).toBeNull();
   });
 
-  it('writes gzip u32 level, u16 window 15, u16 strategies 0 (as mksquashfs -Xcompression-level 6)', () => {
+  it('writes gzip u32 level, u16 window 15, u16 strategies 0 (as mksquashfs -Xcompression-level 6), also for the default 7', () => {
+    expect([...portableCodecs.createCodec('gzip').options!]).toEqual([7, 0, 0, 0, 15, 0, 0, 0]);
     expect([...portableCodecs.createCodec('gzip', { level: 6 }).options!]).toEqual([6, 0, 0, 0, 15, 0, 0, 0]);
     expect([...compressorOptions('gzip', 1)]).toEqual([1, 0, 0, 0, 15, 0, 0, 0]);
   });

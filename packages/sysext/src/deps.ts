@@ -4,7 +4,7 @@ export { createFileSink, fromDirectory, contentFromPath, removeTempFilesOnSignal
 import { nodeCodecs as codecs, nodeCodecsReady } from '@sysext-bakery/squashfs/node';
 import type { CodecProvider } from '@sysext-bakery/squashfs';
 
-/** The parallel Node codecs (worker-thread zlib/zstd), with the main-thread zstd WASM loaded (Node < 22.15). */
+/** The parallel Node codecs (worker-thread gzip and zstd), with the main-thread zstd WASM loaded (Node < 22.15). */
 export async function nodeCodecs(): Promise<CodecProvider> {
   await nodeCodecsReady();
   return codecs;

@@ -3,14 +3,14 @@
  * codec implementation so that portable and Node codecs describe an image identically.
  */
 import { SquashfsError } from '../errors.js';
-import { COMPRESSION_ID, DEFAULT_LEVEL, type CompressionName } from './codec.js';
+import { COMPRESSION_ID, DEFAULT_LEVEL, IMPLIED_LEVEL, type CompressionName } from './codec.js';
 
 export const LEVEL_RANGE: Record<CompressionName, readonly [number, number]> = {
   gzip: [1, 9],
   zstd: [1, 22],
 };
 
-/** Validates `name` and `level` (default: the mksquashfs default) and returns the level. */
+/** Validates `name` and `level` (default: `DEFAULT_LEVEL`) and returns the level. */
 export function resolveLevel(name: CompressionName, level?: number): number {
   const range = LEVEL_RANGE[name as CompressionName] as readonly [number, number] | undefined;
   if (range === undefined) {
@@ -27,13 +27,13 @@ export function resolveLevel(name: CompressionName, level?: number): number {
 }
 
 /**
- * Payload of the compressor-options metadata block, or null for the defaults (mksquashfs and
- * squashfs-tools-ng omit the block then):
+ * Payload of the compressor-options metadata block, or null for the levels squashfs-tools implies
+ * without one (`IMPLIED_LEVEL`; mksquashfs and squashfs-tools-ng omit the block then):
  * - gzip: u32 level, u16 window size (15), u16 strategies (0); omitted for level 9.
  * - zstd: u32 level; omitted for level 15.
  */
 export function compressorOptions(name: CompressionName, level: number): Uint8Array | null {
-  if (level === DEFAULT_LEVEL[name]) return null;
+  if (level === IMPLIED_LEVEL[name]) return null;
   if (name === 'gzip') {
     const out = new Uint8Array(8);
     const view = new DataView(out.buffer);

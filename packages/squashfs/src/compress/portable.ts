@@ -1,13 +1,13 @@
 /**
- * Portable codecs (no node:* imports): gzip through fflate, zstd through @bokuweb/zstd-wasm,
- * decompression through fflate and fzstd. They work anywhere (Node, browsers, Deno, Bun) but run on
- * the calling thread; the Node entry point (`./node`) has parallel ones.
+ * Portable codecs (no node:* imports): gzip through libdeflate (WASM), zstd through
+ * @bokuweb/zstd-wasm, decompression through fflate and fzstd. They work anywhere (Node, browsers,
+ * Deno, Bun) but run on the calling thread; the Node entry point (`./node`) has parallel ones.
  *
  * zstd compression needs its WASM module loaded, which is asynchronous: `compress()` loads it on
  * first use; `compressSync()` throws until `await ready()` (or a first `compress()`) has finished.
  */
-import { zlibSync } from 'fflate';
 import { COMPRESSION_ID, type Codec, type CodecOptions, type CodecProvider, type CompressionName, type Decompressor } from './codec.js';
+import { deflateZlibBlock } from './deflate-wasm.js';
 import { inflateZlib } from './inflate.js';
 import { compressorOptions, resolveLevel } from './levels.js';
 import { decompressZstd } from './unzstd.js';
@@ -18,15 +18,9 @@ export async function ready(): Promise<void> {
   if (!zstdWasmLoaded()) await loadZstdWasm();
 }
 
-/** null when the compressed form is not smaller (the block is stored raw). */
-function smaller(output: Uint8Array, input: Uint8Array): Uint8Array | null {
-  return output.length < input.length ? output : null;
-}
-
-/** zlib stream (RFC 1950) as SquashFS "gzip" needs; fflate level 1-9. */
+/** zlib stream (RFC 1950) as SquashFS "gzip" needs, from libdeflate; null when not smaller. */
 export function gzipCompressPortable(block: Uint8Array, level: number): Uint8Array | null {
-  if (block.length === 0) return null;
-  return smaller(zlibSync(block, { level: level as 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 }), block);
+  return deflateZlibBlock(block, level);
 }
 
 function createGzip(level: number): Codec {

@@ -1,10 +1,9 @@
 /**
  * Node codecs: the fast path used by the CLI.
  *
- * - gzip: node:zlib `deflate` (zlib stream, windowBits 15, memLevel 8, default strategy: the
- *   parameters mksquashfs passes to deflateInit2). The async call runs on the libuv threadpool, so
- *   blocks in flight are compressed in parallel; the pool has UV_THREADPOOL_SIZE threads (default 4,
- *   set the variable before start-up to use more cores; it is shared with async fs calls).
+ * - gzip: libdeflate in WASM (compress/deflate-wasm.ts) in worker threads, one per core: smaller
+ *   blocks than node:zlib's deflate in less CPU time, and the same bytes as the portable codec on
+ *   every platform (node:zlib's output depends on the CPU).
  * - zstd: node:zlib `zstdCompressSync` in worker threads (one per core) where present (Node >= 22.15
  *   / 23.8), with the level, the content-size flag and `pledgedSrcSize` set, so that each block is
  *   one frame whose header carries the content size and whose window is no larger than the block
@@ -13,19 +12,23 @@
  * - decompression: node:zlib `inflateSync` / `zstdDecompressSync` with `maxOutputLength`; zstd on
  *   older Node falls back to the portable decoder (fzstd).
  *
- * Compressed output does not depend on scheduling, so images stay reproducible for a given Node
- * version; portable and Node codecs may produce different (equally valid) bytes.
+ * Compressed output does not depend on scheduling. gzip images are the same bytes as the portable
+ * codecs'; zstd ones the same for a given zstd version (native and WASM zstd may differ).
  */
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import zlib from 'node:zlib';
 import { COMPRESSION_ID, type Codec, type CodecOptions, type CodecProvider, type CompressionName, type Decompressor } from '../compress/codec.js';
+import { deflateZlibBlock } from '../compress/deflate-wasm.js';
 import { compressorOptions, resolveLevel } from '../compress/levels.js';
 import { gzipDecompressor as portableGzip, zstdDecompressor as portableZstd } from '../compress/portable.js';
 import { checkZstdFrames } from '../compress/unzstd.js';
 import { loadZstdWasm, zstdCompressWasmBlock, zstdWasmLoaded } from '../compress/zstd-wasm.js';
 import { SquashfsError } from '../errors.js';
+import { WASM_WORKER_SOURCE } from './wasm-worker-source.js';
+import { WorkerPool } from './worker-pool.js';
 import { ZLIB_WORKER_SOURCE } from './zlib-worker-source.js';
-import { ZstdWorkerPool } from './zstd-pool.js';
 
 type Callback = (error: Error | null, result: Buffer) => void;
 interface ZstdOptions {
@@ -62,13 +65,6 @@ export interface NodeCodecOptions extends CodecOptions {
    * 'workers' (zstd WASM in worker threads, the default there).
    */
   zstdBackend?: 'native' | 'native-workers' | 'workers';
-  /**
-   * gzip implementation: 'async' (node:zlib async calls on the libuv pool; the default) or
-   * 'workers' (node:zlib `deflateSync` in worker threads: the default when `concurrency` is given,
-   * since the libuv pool does not follow it and an async queue held to N calls leaves gaps between
-   * them: 2 of 2 cores ran 20% slower). Same bytes either way.
-   */
-  gzipBackend?: 'async' | 'workers';
 }
 
 function toUint8(buffer: Buffer): Uint8Array {
@@ -78,8 +74,6 @@ function toUint8(buffer: Buffer): Uint8Array {
 function smaller(output: Uint8Array, input: Uint8Array): Uint8Array | null {
   return output.length < input.length ? output : null;
 }
-
-const GZIP_PARAMS = { windowBits: 15, memLevel: 8, strategy: zlib.constants.Z_DEFAULT_STRATEGY } as const;
 
 /**
  * Output buffer size for one async (de)compression call: large enough for the whole result, so the
@@ -122,38 +116,8 @@ function asyncCalls(
   };
 }
 
-function createGzip(level: number, concurrency: number): Codec {
-  const params = { ...GZIP_PARAMS, level };
-  const deflate = asyncCalls('gzip', concurrency, (block, done) => zlib.deflate(block, { ...params, chunkSize: outputChunk(block.length) }, done));
-  return {
-    id: COMPRESSION_ID.gzip,
-    name: 'gzip',
-    level,
-    options: compressorOptions('gzip', level),
-    compress(block) {
-      if (block.length === 0) return Promise.resolve(null);
-      return deflate(block);
-    },
-    compressSync(block) {
-      if (block.length === 0) return null;
-      return smaller(toUint8(zlib.deflateSync(block, params)), block);
-    },
-    async close() {},
-  };
-}
-
-/** node:zlib sync compression (`deflateSync` / `zstdCompressSync`) in a pool of worker threads. */
-function createZlibWorkers(name: 'gzip' | 'zstd', level: number, concurrency: number, sync: (block: Uint8Array) => Uint8Array | null): Codec {
-  const zc = zlib.constants as unknown as Record<string, number>;
-  const data =
-    name === 'gzip'
-      ? { kind: 'gzip', options: GZIP_PARAMS }
-      : {
-          kind: 'zstd',
-          levelParam: zc['ZSTD_c_compressionLevel'],
-          options: { params: { [zc['ZSTD_c_contentSizeFlag']!]: 1, [zc['ZSTD_c_checksumFlag']!]: 0 } },
-        };
-  const pool = new ZstdWorkerPool(concurrency, ZLIB_WORKER_SOURCE, data);
+/** A codec whose blocks are compressed by a pool of worker threads; `compressSync` on this thread. */
+function poolCodec(name: CompressionName, level: number, pool: WorkerPool, compressSync: (block: Uint8Array) => Uint8Array | null): Codec {
   return {
     id: COMPRESSION_ID[name],
     name,
@@ -163,9 +127,19 @@ function createZlibWorkers(name: 'gzip' | 'zstd', level: number, concurrency: nu
       if (block.length === 0) return null;
       return smaller(await pool.compress(block, level), block);
     },
-    compressSync: sync,
+    compressSync,
     close: () => pool.close(),
   };
+}
+
+/** node:zlib `zstdCompressSync` in a pool of worker threads. */
+function createZlibZstdWorkers(level: number, concurrency: number, sync: (block: Uint8Array) => Uint8Array | null): Codec {
+  const zc = zlib.constants as unknown as Record<string, number>;
+  const data = {
+    levelParam: zc['ZSTD_c_compressionLevel'],
+    options: { params: { [zc['ZSTD_c_contentSizeFlag']!]: 1, [zc['ZSTD_c_checksumFlag']!]: 0 } },
+  };
+  return poolCodec('zstd', level, new WorkerPool('zstd', concurrency, ZLIB_WORKER_SOURCE, data, { maxYoungGenerationSizeMb: 4 }), sync);
 }
 
 function createNativeZstd(api: NativeZstd, level: number, concurrency: number): Codec {
@@ -196,27 +170,24 @@ function createNativeZstd(api: NativeZstd, level: number, concurrency: number): 
   };
 }
 
-function createWorkerZstd(level: number, concurrency: number): Codec {
-  const pool = new ZstdWorkerPool(concurrency);
-  return {
-    id: COMPRESSION_ID.zstd,
-    name: 'zstd',
-    level,
-    options: compressorOptions('zstd', level),
-    async compress(block) {
-      if (block.length === 0) return null;
-      return smaller(await pool.compress(block, level), block);
-    },
-    /** Runs on the calling thread; needs `await ready()` (or a first compress() of a portable codec). */
-    compressSync(block) {
-      return zstdCompressWasmBlock(block, level);
-    },
-    // Whatever this Node has natively: this codec's compressSync runs zstd in WASM on this thread.
-    async ready() {
-      if (!zstdWasmLoaded()) await loadZstdWasm();
-    },
-    close: () => pool.close(),
+/** Where a WASM worker loads its module from. */
+function wasmWorkerData(name: CompressionName): unknown {
+  const modulePath = createRequire(import.meta.url).resolve(name === 'gzip' ? 'libdeflate' : '@bokuweb/zstd-wasm');
+  return name === 'gzip' ? { kind: 'gzip', moduleUrl: pathToFileURL(modulePath).href } : { kind: 'zstd', modulePath };
+}
+
+/**
+ * gzip (libdeflate) or zstd (@bokuweb/zstd-wasm) in WASM in a pool of worker threads; compressSync
+ * runs the same WASM on this thread (zstd: after `ready()`, whatever this Node has natively).
+ */
+function createWasmWorkers(name: CompressionName, level: number, concurrency: number): Codec {
+  const pool = new WorkerPool(name, concurrency, WASM_WORKER_SOURCE, wasmWorkerData(name));
+  if (name === 'gzip') return poolCodec(name, level, pool, (block) => deflateZlibBlock(block, level));
+  const codec = poolCodec(name, level, pool, (block) => zstdCompressWasmBlock(block, level));
+  codec.ready = async () => {
+    if (!zstdWasmLoaded()) await loadZstdWasm();
   };
+  return codec;
 }
 
 /** Loads the main-thread zstd WASM so that compressSync() of worker-backed zstd codecs works. */
@@ -252,22 +223,18 @@ export const nodeCodecs: CodecProvider & { createCodec(name: CompressionName, op
     if (options.concurrency !== undefined && (!Number.isInteger(options.concurrency) || options.concurrency < 1)) {
       throw new SquashfsError('INVALID_ARGUMENT', `codec concurrency must be a positive integer, got ${String(options.concurrency)}`);
     }
+    // One worker per core at most: more blocks in flight (the writer keeps 2 per core) just queue.
     const workers = Math.min(options.concurrency ?? Infinity, availableParallelism());
-    if (name === 'gzip') {
-      const gzip = createGzip(level, options.concurrency ?? Infinity);
-      if ((options.gzipBackend ?? (options.concurrency === undefined ? 'async' : 'workers')) === 'async') return gzip;
-      return createZlibWorkers('gzip', level, workers, (block) => gzip.compressSync!(block));
-    }
+    if (name === 'gzip') return createWasmWorkers('gzip', level, workers);
     const api = nativeZstdApi();
     const backend = options.zstdBackend ?? (api ? 'native-workers' : 'workers');
     if (backend === 'native' || backend === 'native-workers') {
       if (!api) throw new SquashfsError('UNSUPPORTED', `node:zlib has no zstd in Node ${process.versions.node} (needs >= 22.15)`);
       const native = createNativeZstd(api, level, options.concurrency ?? Infinity);
       if (backend === 'native') return native;
-      return createZlibWorkers('zstd', level, workers, (block) => native.compressSync!(block));
+      return createZlibZstdWorkers(level, workers, (block) => native.compressSync(block));
     }
-    // One worker per core at most: more blocks in flight (the writer keeps 2 per core) just queue.
-    return createWorkerZstd(level, Math.min(options.concurrency ?? Infinity, availableParallelism()));
+    return createWasmWorkers('zstd', level, workers);
   },
   decompressor(id: number): Decompressor | undefined {
     if (id === COMPRESSION_ID.gzip) return nodeGzipDecompressor;

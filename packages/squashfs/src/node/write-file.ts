@@ -1,5 +1,5 @@
 /**
- * The Node convenience for writing an image file: node:zlib / zstd codecs and an atomic file sink
+ * The Node convenience for writing an image file: the parallel Node codecs and an atomic file sink
  * (temp file renamed at the end). Duplicate detection uses the writer's default hasher, which is
  * node:crypto's SHA-256 on every supported Node (and hashes small files in one call).
  */

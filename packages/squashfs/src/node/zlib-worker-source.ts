@@ -1,26 +1,22 @@
 /**
- * Source of a node:zlib compression worker thread (CommonJS, run with `eval: true` like
- * zstd-worker-source.ts). `workerData` is `{ kind: 'gzip' | 'zstd', options }`: the options of
- * `deflateSync` or `zstdCompressSync` without the per-block parts (level, output chunk size, the
- * zstd pledged size), which the worker adds. Answers `{ id, level, block }` with `{ id, out }` (a
+ * Source of a node:zlib zstd worker thread (CommonJS, run with `eval: true` like
+ * wasm-worker-source.ts). `workerData` is `{ options, levelParam }`: the options of
+ * `zstdCompressSync` without the per-block parts (level, output chunk size, pledged size), which
+ * the worker adds. Answers `{ id, level, block }` with `{ id, out }` (a
  * view of zlib's output, its buffer transferred) or `{ id, error }`, handing `block`'s buffer back
- * as `back`. Same zlib calls, same parameters as the async codecs: the same bytes.
+ * as `back`. Same zstd call, same parameters as the async codec: the same bytes.
  */
 export const ZLIB_WORKER_SOURCE = `
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const zlib = require('node:zlib');
-const { kind, options, levelParam } = workerData;
+const { options, levelParam } = workerData;
 parentPort.on('message', (msg) => {
   try {
     const length = msg.block.length;
     const chunkSize = Math.max(zlib.constants.Z_DEFAULT_CHUNK, length + (length >>> 7) + 1024);
-    let out;
-    if (kind === 'gzip') {
-      out = zlib.deflateSync(msg.block, { ...options, level: msg.level, chunkSize });
-    } else {
-      out = zlib.zstdCompressSync(msg.block, { ...options, chunkSize, pledgedSrcSize: length, params: { ...options.params, [levelParam]: msg.level } });
-    }
+    const params = { ...options.params, [levelParam]: msg.level };
+    const out = zlib.zstdCompressSync(msg.block, { ...options, chunkSize, pledgedSrcSize: length, params });
     // The output buffer itself goes to the main thread (a view of zlib's output chunk): moved, not
     // copied, and gone from this thread at once instead of waiting here for a GC, which in a worker
     // that allocates almost nothing else comes rarely (the buffers would pile up, tens of MB per

@@ -1,14 +1,12 @@
 /**
- * A pool of worker threads compressing zstd blocks in WASM (@bokuweb/zstd-wasm), for Node versions
- * without native zstd in node:zlib (Node < 22.15 / 23.8). Jobs go to the worker with the fewest
- * jobs in flight; each result is matched to its job by id, so every `compress()` promise resolves
- * with its own block whatever order the workers finish in. Workers start on first use, are
- * unref'ed while idle (an idle pool never keeps the process alive) and are terminated by close().
+ * A pool of compression worker threads: zstd or gzip in WASM (wasm-worker-source.ts), or node:zlib
+ * zstd (zlib-worker-source.ts). Jobs go to the worker with the fewest jobs in flight; each result is
+ * matched to its job by id, so every `compress()` promise resolves with its own block whatever order
+ * the workers finish in. Workers start on first use, are unref'ed while idle (an idle pool never
+ * keeps the process alive) and are terminated by close().
  */
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { SquashfsError } from '../errors.js';
-import { ZSTD_WORKER_SOURCE } from './zstd-worker-source.js';
 
 interface Job {
   resolve(out: Uint8Array): void;
@@ -31,10 +29,12 @@ interface WorkerReply {
 /** Input buffers kept for reuse: enough for every block in flight. */
 const SPARE_BUFFERS = 64;
 
-export class ZstdWorkerPool {
+export class WorkerPool {
+  private readonly name: string;
   private readonly size: number;
-  private readonly source: string | undefined;
+  private readonly source: string;
   private readonly workerData: unknown;
+  private readonly resourceLimits: ResourceLimits | undefined;
   private readonly workers: PoolWorker[] = [];
   private nextId = 0;
   private closed = false;
@@ -43,17 +43,20 @@ export class ZstdWorkerPool {
   private capacity = 0;
 
   /**
-   * `source` and `workerData`: another worker (same protocol: `{ id, level, block }` in,
-   * `{ id, out }` or `{ id, error }` out); default the zstd WASM worker.
+   * `name`: the codec, for messages. `source`: the worker's CommonJS source, answering
+   * `{ id, level, block }` with `{ id, out }` or `{ id, error }` (and `{ id: -1, error }` when it
+   * cannot start), started with `workerData` and `resourceLimits`.
    */
-  constructor(size: number, source?: string, workerData?: unknown) {
+  constructor(name: string, size: number, source: string, workerData: unknown, resourceLimits?: ResourceLimits) {
+    this.name = name;
     this.size = Math.max(1, Math.floor(size));
     this.source = source;
     this.workerData = workerData;
+    this.resourceLimits = resourceLimits;
   }
 
   compress(block: Uint8Array, level: number): Promise<Uint8Array> {
-    if (this.closed) return Promise.reject(new SquashfsError('INVALID_ARGUMENT', 'zstd codec used after close()'));
+    if (this.closed) return Promise.reject(new SquashfsError('INVALID_ARGUMENT', `${this.name} codec used after close()`));
     const slot = this.pick();
     const id = this.nextId++;
     return new Promise<Uint8Array>((resolve, reject) => {
@@ -71,7 +74,7 @@ export class ZstdWorkerPool {
   async close(): Promise<void> {
     this.closed = true;
     const workers = this.workers.splice(0);
-    for (const slot of workers) this.fail(slot, new SquashfsError('ABORTED', 'zstd codec closed while compressing'));
+    for (const slot of workers) this.fail(slot, new SquashfsError('ABORTED', `${this.name} codec closed while compressing`));
     await Promise.all(workers.map((slot) => slot.worker.terminate()));
   }
 
@@ -98,10 +101,7 @@ export class ZstdWorkerPool {
   }
 
   private spawn(): PoolWorker {
-    const worker =
-      this.source === undefined
-        ? new Worker(ZSTD_WORKER_SOURCE, { eval: true, workerData: { modulePath: createRequire(import.meta.url).resolve('@bokuweb/zstd-wasm') } })
-        : new Worker(this.source, { eval: true, workerData: this.workerData, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+    const worker = new Worker(this.source, { eval: true, workerData: this.workerData, ...(this.resourceLimits ? { resourceLimits: this.resourceLimits } : {}) });
     worker.unref();
     const slot: PoolWorker = { worker, jobs: new Map() };
     worker.on('message', (reply: WorkerReply) => {
@@ -115,10 +115,10 @@ export class ZstdWorkerPool {
       slot.jobs.delete(reply.id);
       if (slot.jobs.size === 0) worker.unref();
       if (reply.out !== undefined) job.resolve(reply.out);
-      else job.reject(new SquashfsError('IO', `zstd compression failed: ${reply.error ?? 'unknown error'}`));
+      else job.reject(new SquashfsError('IO', `${this.name} compression failed: ${reply.error ?? 'unknown error'}`));
     });
-    worker.on('error', (error) => this.retire(slot, new SquashfsError('IO', `zstd worker failed: ${error.message}`, { cause: error })));
-    worker.on('exit', (code) => this.retire(slot, new SquashfsError('IO', `zstd worker exited (code ${code})`)));
+    worker.on('error', (error) => this.retire(slot, new SquashfsError('IO', `${this.name} worker failed: ${error.message}`, { cause: error })));
+    worker.on('exit', (code) => this.retire(slot, new SquashfsError('IO', `${this.name} worker exited (code ${code})`)));
     this.workers.push(slot);
     return slot;
   }
