@@ -17,7 +17,7 @@ import {
   type Codec,
   type WriteOptions,
 } from '@sysext-bakery/squashfs';
-import { sha256Hasher } from '@sysext-bakery/squashfs/node';
+import { nodeCodecs, sha256Hasher } from '@sysext-bakery/squashfs/node';
 import { BS, pattern } from './writer-helpers.js';
 
 /** gzip whose results arrive late and out of order (delay from a seeded sequence). */
@@ -104,6 +104,17 @@ describe('writer pipeline', () => {
     expect(result.duplicates).toBe(4);
     const noDedup = await image(false, { compression: portableCodecs.createCodec('gzip', { level: 6 }), concurrency: 4, dedup: false });
     expect(noDedup.length).toBeGreaterThan(reference.length);
+  });
+
+  it('gives the same gzip image from the Node codec (libdeflate in worker threads) as from the portable one', async () => {
+    const portable = await image(false, { compression: portableCodecs.createCodec('gzip'), concurrency: 4 });
+    const codec = nodeCodecs.createCodec('gzip', { concurrency: 2 });
+    try {
+      const node = await image(true, { compression: codec, concurrency: 4 });
+      expect(Buffer.from(node).equals(Buffer.from(portable))).toBe(true);
+    } finally {
+      await codec.close();
+    }
   });
 
   it('a duplicate decided after its first blocks were written leaves no trace: same image as without the copy being read late', async () => {
