@@ -88,6 +88,16 @@ describe('gzip (zlib stream)', () => {
     expectBytes(portableCodecs.decompressor(1)!.decompress(out, block.length), block);
   });
 
+  it('compresses 1 MiB blocks (the largest block size) at levels 1-9, past the WASM heap it starts with', () => {
+    // 16 MiB initial heap: 20 blocks of 1 MiB in and out would not fit if memory were not freed or grown.
+    const big = sample(1 << 20, 5);
+    for (let i = 0; i < 20; i++) {
+      const level = 1 + (i % 9);
+      const out = portableCodecs.createCodec('gzip', { level }).compressSync(big)!;
+      expectBytes(new Uint8Array(zlib.inflateSync(out)), big);
+    }
+  });
+
   it('decompresses blocks deflated by node:zlib at every level', () => {
     for (let level = 1; level <= 9; level++) {
       const z = zlib.deflateSync(block, { level });
