@@ -1,0 +1,91 @@
+/**
+ * The compression worker pool's failure paths: a worker whose module cannot load, a worker that
+ * dies, a job that throws. Every job in flight must be rejected with a SquashfsError naming the
+ * codec (never left pending), the other jobs must be unaffected, and a later job starts a new
+ * worker.
+ */
+import { describe, expect, it } from 'vitest';
+import { SquashfsError } from '@sysext-bakery/squashfs';
+import { WASM_WORKER_SOURCE } from '../src/node/wasm-worker-source.js';
+import { WorkerPool } from '../src/node/worker-pool.js';
+
+/** A worker speaking the pool's protocol: `out` is the block reversed; some blocks misbehave. */
+const TOY = `
+const { parentPort } = require('node:worker_threads');
+parentPort.on('message', (msg) => {
+  const first = msg.block[0];
+  if (first === 1) throw new Error('thrown outside a job');
+  if (first === 2) process.exit(3);
+  if (first === 3) {
+    parentPort.postMessage({ id: msg.id, error: 'bad block', back: msg.block }, [msg.block.buffer]);
+    return;
+  }
+  const out = new Uint8Array(msg.block).reverse();
+  parentPort.postMessage({ id: msg.id, out, back: msg.block }, [out.buffer, msg.block.buffer]);
+});
+`;
+
+const block = (first: number, length = 64): Uint8Array => new Uint8Array(length).map((_, i) => (i === 0 ? first : i & 0xff));
+
+describe('WorkerPool', () => {
+  it('answers each job with its own result, whatever order the workers finish in', async () => {
+    const pool = new WorkerPool('toy', 2, TOY, null);
+    try {
+      const inputs = Array.from({ length: 40 }, (_, i) => block(10 + i, 100 + i));
+      const outs = await Promise.all(inputs.map((b) => pool.compress(b, 1)));
+      outs.forEach((out, i) => expect([...out]).toEqual([...inputs[i]!].reverse()));
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('rejects a job the worker reports as failed, with the codec name, and goes on', async () => {
+    const pool = new WorkerPool('toy', 1, TOY, null);
+    try {
+      const bad = pool.compress(block(3), 1);
+      const good = pool.compress(block(9), 1);
+      await expect(bad).rejects.toThrow(/toy compression failed: bad block/);
+      await expect(bad).rejects.toBeInstanceOf(SquashfsError);
+      expect((await good)[63]).toBe(9);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it.each([
+    [1, /toy worker failed: thrown outside a job/],
+    [2, /toy worker exited \(code 3\)/],
+  ])('fails every job of a worker that dies (block %i), and starts a new worker for later jobs', async (kind, message) => {
+    const pool = new WorkerPool('toy', 1, TOY, null);
+    try {
+      const jobs = [pool.compress(block(20), 1), pool.compress(block(kind), 1), pool.compress(block(21), 1)];
+      const settled = await Promise.allSettled(jobs);
+      const rejected = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+      expect(rejected.length).toBeGreaterThanOrEqual(1);
+      for (const r of rejected) {
+        expect(r.reason).toBeInstanceOf(SquashfsError);
+        expect(String(r.reason.message)).toMatch(message);
+      }
+      // The dead worker was replaced.
+      expect((await pool.compress(block(22), 1))[63]).toBe(22);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('rejects the jobs of a WASM worker whose module cannot be loaded, naming the module', async () => {
+    const pool = new WorkerPool('gzip', 1, WASM_WORKER_SOURCE, { kind: 'gzip', moduleUrl: 'file:///nonexistent/libdeflate/index.js' });
+    try {
+      const jobs = [pool.compress(block(5), 7), pool.compress(block(6), 7)];
+      for (const job of jobs) await expect(job).rejects.toThrow(/cannot load the gzip WASM module/);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('rejects jobs after close()', async () => {
+    const pool = new WorkerPool('toy', 1, TOY, null);
+    await pool.close();
+    await expect(pool.compress(block(9), 1)).rejects.toThrow(/toy codec used after close\(\)/);
+  });
+});
