@@ -36,6 +36,11 @@ export interface Codec {
   close(): Promise<void>;
 }
 
+/** A codec's result for `block`: `output` when it is smaller, else null (the block is stored raw). */
+export function smaller(output: Uint8Array, block: Uint8Array): Uint8Array | null {
+  return output.length < block.length ? output : null;
+}
+
 export interface Decompressor {
   readonly id: number;
   /**

@@ -13,6 +13,7 @@
  */
 import { zlib as libdeflateZlib } from 'libdeflate';
 import { SquashfsError } from '../errors.js';
+import { smaller } from './codec.js';
 
 /** The part of Node's `process` used here (absent in browsers). */
 type ProcessLike = {
@@ -29,7 +30,7 @@ let loaded = false;
  * 'unhandledRejection' listeners that rethrow: that would change how the host program's own errors
  * end the process (exit code 7 instead of 1, its own listeners' order). A library must not.
  */
-export function withoutNewProcessListeners<T>(load: () => T): T {
+function withoutNewProcessListeners<T>(load: () => T): T {
   const proc = (globalThis as { process?: Partial<ProcessLike> }).process;
   if (typeof proc?.listeners !== 'function' || typeof proc.removeListener !== 'function') return load();
   const host = proc as ProcessLike;
@@ -67,7 +68,5 @@ export function deflateZlibSync(block: Uint8Array, level: number): Uint8Array {
  * smaller (the block is stored raw).
  */
 export function deflateZlibBlock(block: Uint8Array, level: number): Uint8Array | null {
-  if (block.length === 0) return null;
-  const out = deflateZlibSync(block, level);
-  return out.length < block.length ? out : null;
+  return block.length === 0 ? null : smaller(deflateZlibSync(block, level), block);
 }

@@ -9,6 +9,7 @@
  */
 import { compress, init } from '@bokuweb/zstd-wasm';
 import { SquashfsError } from '../errors.js';
+import { smaller } from './codec.js';
 
 let loading: Promise<void> | undefined;
 let loaded = false;
@@ -48,7 +49,5 @@ export function zstdCompressWasmSync(block: Uint8Array, level: number): Uint8Arr
  * smaller (the block is stored raw). Requires `loadZstdWasm()` first.
  */
 export function zstdCompressWasmBlock(block: Uint8Array, level: number): Uint8Array | null {
-  if (block.length === 0) return null;
-  const frame = zstdCompressWasmSync(block, level);
-  return frame.length < block.length ? frame : null;
+  return block.length === 0 ? null : smaller(zstdCompressWasmSync(block, level), block);
 }

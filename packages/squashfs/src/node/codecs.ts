@@ -19,7 +19,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import zlib from 'node:zlib';
-import { COMPRESSION_ID, type Codec, type CodecOptions, type CodecProvider, type CompressionName, type Decompressor } from '../compress/codec.js';
+import { COMPRESSION_ID, smaller, type Codec, type CodecOptions, type CodecProvider, type CompressionName, type Decompressor } from '../compress/codec.js';
 import { deflateZlibBlock } from '../compress/deflate-wasm.js';
 import { compressorOptions, resolveLevel } from '../compress/levels.js';
 import { gzipDecompressor as portableGzip, zstdDecompressor as portableZstd } from '../compress/portable.js';
@@ -71,10 +71,6 @@ function toUint8(buffer: Buffer): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
-function smaller(output: Uint8Array, input: Uint8Array): Uint8Array | null {
-  return output.length < input.length ? output : null;
-}
-
 /**
  * Output buffer size for one async (de)compression call: large enough for the whole result, so the
  * block is done in one trip through the libuv pool (the 16 KiB default takes several trips, each
@@ -117,7 +113,13 @@ function asyncCalls(
 }
 
 /** A codec whose blocks are compressed by a pool of worker threads; `compressSync` on this thread. */
-function poolCodec(name: CompressionName, level: number, pool: WorkerPool, compressSync: (block: Uint8Array) => Uint8Array | null): Codec {
+function poolCodec(
+  name: CompressionName,
+  level: number,
+  pool: WorkerPool,
+  compressSync: (block: Uint8Array) => Uint8Array | null,
+  ready?: () => Promise<void>,
+): Codec {
   return {
     id: COMPRESSION_ID[name],
     name,
@@ -128,6 +130,7 @@ function poolCodec(name: CompressionName, level: number, pool: WorkerPool, compr
       return smaller(await pool.compress(block, level), block);
     },
     compressSync,
+    ...(ready === undefined ? {} : { ready }),
     close: () => pool.close(),
   };
 }
@@ -183,11 +186,9 @@ function wasmWorkerData(name: CompressionName): unknown {
 function createWasmWorkers(name: CompressionName, level: number, concurrency: number): Codec {
   const pool = new WorkerPool(name, concurrency, WASM_WORKER_SOURCE, wasmWorkerData(name));
   if (name === 'gzip') return poolCodec(name, level, pool, (block) => deflateZlibBlock(block, level));
-  const codec = poolCodec(name, level, pool, (block) => zstdCompressWasmBlock(block, level));
-  codec.ready = async () => {
+  return poolCodec(name, level, pool, (block) => zstdCompressWasmBlock(block, level), async () => {
     if (!zstdWasmLoaded()) await loadZstdWasm();
-  };
-  return codec;
+  });
 }
 
 /** Loads the main-thread zstd WASM so that compressSync() of worker-backed zstd codecs works. */
