@@ -76,12 +76,21 @@ export class FileWriter {
     this.o = options;
   }
 
-  async write(content: FileContent, path: string): Promise<FilePlacement> {
-    const { blockSize, codec, queue, signal } = this.o;
+  /**
+   * Writes one file's data; returns its placement. A small file read with `readInto` is done
+   * synchronously unless its fragment block fills up (a promise then, while the block is queued).
+   */
+  write(content: FileContent, path: string): FilePlacement | Promise<FilePlacement> {
     const declared = content.size;
-    if (content.readInto !== undefined && declared !== undefined && declared > 0 && declared < blockSize && this.o.packer !== null) {
+    if (content.readInto !== undefined && declared !== undefined && declared > 0 && declared < this.o.blockSize && this.o.packer !== null) {
       return this.writeSmall(content, declared, path);
     }
+    return this.writeStream(content, path);
+  }
+
+  private async writeStream(content: FileContent, path: string): Promise<FilePlacement> {
+    const { blockSize, codec, queue, signal } = this.o;
+    const declared = content.size;
     const hasher = this.o.hasher?.() ?? null;
     const placement: FilePlacement = { size: 0, startBlock: 0, blocks: [], fragment: SQUASHFS_INVALID_FRAG, offset: 0, sparse: 0 };
     let queued = 0;
@@ -241,7 +250,7 @@ export class FileWriter {
    * such file (no allocation, no garbage per file), hashed, then copied into a fragment, or
    * dropped as a duplicate. Same placement, hash and bytes as the streaming path.
    */
-  private async writeSmall(content: FileContent, declared: number, path: string): Promise<FilePlacement> {
+  private writeSmall(content: FileContent, declared: number, path: string): FilePlacement | Promise<FilePlacement> {
     if (this.o.signal?.aborted) throw abortError(this.o.signal);
     // scratch[0] holds the tail tag, so the tagged bytes hash in one call; the file goes after it.
     const scratch = (this.scratch ??= new Uint8Array(this.o.blockSize + 2));
@@ -276,10 +285,15 @@ export class FileWriter {
         return earlier;
       }
     }
-    const { fragment, offset } = await this.o.packer!.add(data);
-    const placement: FilePlacement = { size: n, startBlock: 0, blocks: [], fragment, offset, sparse: 0 };
-    if (key !== undefined) this.dedup.set(key, placement);
-    return placement;
+    const packer = this.o.packer!;
+    const place = (): FilePlacement => {
+      const { fragment, offset } = packer.addNow(data);
+      const placement: FilePlacement = { size: n, startBlock: 0, blocks: [], fragment, offset, sparse: 0 };
+      if (key !== undefined) this.dedup.set(key, placement);
+      return placement;
+    };
+    // `data` lives in the scratch buffer, which no other file uses before this one is placed.
+    return packer.fits(data) ? place() : packer.flush().then(place);
   }
 }
 

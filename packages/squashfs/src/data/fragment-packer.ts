@@ -26,8 +26,19 @@ export class FragmentPacker {
 
   /** Copies `tail` into the current fragment block; returns its fragment index and offset. */
   async add(tail: Uint8Array): Promise<{ fragment: number; offset: number }> {
+    if (!this.fits(tail)) await this.flush();
+    return this.addNow(tail);
+  }
+
+  /** True when `tail` goes into the current fragment block without a flush (addNow is allowed). */
+  fits(tail: Uint8Array): boolean {
     if (tail.length === 0 || tail.length >= this.blockSize) throw new RangeError(`fragment of ${tail.length} bytes`);
-    if (this.fill + tail.length > this.blockSize) await this.flush();
+    return this.fill + tail.length <= this.blockSize;
+  }
+
+  /** {@link add} for a `tail` that {@link fits}. */
+  addNow(tail: Uint8Array): { fragment: number; offset: number } {
+    if (!this.fits(tail)) throw new RangeError('fragment block full: flush first');
     const offset = this.fill;
     this.buf.set(tail, offset);
     this.fill += tail.length;

@@ -38,8 +38,11 @@ export class ReadAhead {
     this.limits = limits;
   }
 
-  /** The content of file `i` (call in order): read ahead, or the file's own. */
-  async content(i: number): Promise<FileContent> {
+  /**
+   * The content of file `i` (call in order): the file's own, synchronously, unless it was read
+   * ahead (then a promise of its replay).
+   */
+  content(i: number): FileContent | Promise<FileContent> {
     const own = this.files[i]!.node.content;
     const pending = this.fetched.get(i);
     if (pending !== undefined) {
@@ -49,12 +52,13 @@ export class ReadAhead {
     if (this.next <= i) this.next = i + 1;
     this.fill(i);
     if (pending === undefined) return own;
-    const got = await pending;
-    const open = (): Iterable<Uint8Array> => {
-      if (got.error?.opening === true) throw got.error.cause;
-      return replay(got);
-    };
-    return { ...(own.size === undefined ? {} : { size: own.size }), ...(own.origin === undefined ? {} : { origin: own.origin }), open };
+    return pending.then((got) => {
+      const open = (): Iterable<Uint8Array> => {
+        if (got.error?.opening === true) throw got.error.cause;
+        return replay(got);
+      };
+      return { ...(own.size === undefined ? {} : { size: own.size }), ...(own.origin === undefined ? {} : { origin: own.origin }), open };
+    });
   }
 
   /** Starts no further reads (those running finish on their own and are dropped). */

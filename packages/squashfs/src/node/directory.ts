@@ -303,6 +303,9 @@ interface Probe {
   target?: Uint8Array;
 }
 
+/** The xattrs of an entry that has none (most): shared, never changed (makeMeta copies xattrs). */
+const NO_XATTRS: { xattrs: Map<string, Uint8Array>; dropped: string[] } = Object.freeze({ xattrs: new Map(), dropped: [] });
+
 /** How many lstat/readlink/xattr calls run at once (the libuv pool runs 4 at a time by default). */
 const IO_CONCURRENCY = 32;
 
@@ -505,13 +508,14 @@ class Walker {
 
   private async readXattrs(abs: string): Promise<{ xattrs: Map<string, Uint8Array>; dropped: string[] }> {
     const reader = this.xattrs;
-    if (reader === undefined) return { xattrs: new Map(), dropped: [] };
+    if (reader === undefined) return NO_XATTRS;
     let names: string[];
     try {
       names = await reader.list(abs);
     } catch {
-      return { xattrs: new Map(), dropped: [] }; // filesystems without xattr support, special files the module cannot open
+      return NO_XATTRS; // filesystems without xattr support, special files the module cannot open
     }
+    if (names.length === 0) return NO_XATTRS;
     const { storable, dropped } = this.sortXattrNames(names);
     const xattrs = new Map<string, Uint8Array>();
     for (const name of storable) {
@@ -529,13 +533,14 @@ class Walker {
   /** {@link readXattrs} with synchronous calls. */
   private readXattrsSync(abs: string): { xattrs: Map<string, Uint8Array>; dropped: string[] } {
     const reader = this.xattrs;
-    if (reader === undefined) return { xattrs: new Map(), dropped: [] };
+    if (reader === undefined) return NO_XATTRS;
     let names: string[];
     try {
       names = reader.listSync(abs);
     } catch {
-      return { xattrs: new Map(), dropped: [] };
+      return NO_XATTRS;
     }
+    if (names.length === 0) return NO_XATTRS;
     const { storable, dropped } = this.sortXattrNames(names);
     const xattrs = new Map<string, Uint8Array>();
     for (const name of storable) {

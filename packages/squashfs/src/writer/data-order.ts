@@ -1,4 +1,3 @@
-import { loadDir } from '../tree/lazy.js';
 import { compareNames } from '../tree/names.js';
 import type { DirNode, FileNode, FsNode } from '../tree/node.js';
 
@@ -30,12 +29,17 @@ export class DataOrder {
     this.pendingRoot = root;
   }
 
-  /** Finds the next file (appended to {@link files}); false once the whole tree was walked. */
-  async advance(): Promise<boolean> {
+  /**
+   * Finds the next file (appended to {@link files}); false once the whole tree was walked. The
+   * answer is synchronous unless a directory on the way loads asynchronously: the writer awaits
+   * only where something is pending.
+   */
+  advance(): boolean | Promise<boolean> {
     if (this.pendingRoot !== null) {
       const root = this.pendingRoot;
       this.pendingRoot = null;
-      await this.enter(root, '/');
+      const loading = this.enter(root, '/');
+      if (loading !== undefined) return loading.then(() => this.advance());
     }
     for (;;) {
       const level = this.stack[this.stack.length - 1];
@@ -48,7 +52,8 @@ export class DataOrder {
       const path = level.path === '/' ? `/${child.name}` : `${level.path}/${child.name}`;
       const node = child.node;
       if (node.kind === 'dir') {
-        await this.enter(node, path);
+        const loading = this.enter(node, path);
+        if (loading !== undefined) return loading.then(() => this.advance());
       } else if (node.kind === 'file' && !this.seen.has(node)) {
         this.seen.add(node);
         this.files.push({ node, path });
@@ -57,9 +62,17 @@ export class DataOrder {
     }
   }
 
-  private async enter(dir: DirNode, path: string): Promise<void> {
-    await loadDir(dir);
-    const children = [...dir.entries].map(([name, node]) => ({ name, node }));
+  /** Loads `dir` (a promise only when its loader returns one), then lists its sorted children. */
+  private enter(dir: DirNode, path: string): Promise<void> | undefined {
+    const loading = dir.load?.call(dir);
+    if (loading !== undefined && typeof (loading as Promise<void>).then === 'function') return (loading as Promise<void>).then(() => this.push(dir, path));
+    this.push(dir, path);
+    return undefined;
+  }
+
+  private push(dir: DirNode, path: string): void {
+    const children: { name: string; node: FsNode }[] = [];
+    dir.entries.forEach((node, name) => children.push({ name, node }));
     children.sort((a, b) => compareNames(a.name, b.name));
     this.stack.push({ children, next: 0, path });
   }

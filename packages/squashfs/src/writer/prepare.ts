@@ -175,13 +175,13 @@ export function prepareTree(root: DirNode, o: PrepareOptions): PreparedTree {
   const scan = (dir: DirNode, path: string): void => {
     if (!(dir.entries instanceof Map)) throw bad(path, 'directory entries are not a Map');
     const list: Child[] = [];
-    for (const [name, node] of dir.entries) {
+    dir.entries.forEach((node, name) => {
       const childPath = path === '/' ? `/${name}` : `${path}/${name}`;
       const why = typeof name === 'string' ? nameProblem(name) : 'not a string';
       if (why !== undefined) throw new SquashfsError('INVALID_NAME', `invalid name ${JSON.stringify(name)} at ${JSON.stringify(childPath)}: ${why}`, { path: childPath });
       if (node === null || typeof node !== 'object') throw bad(childPath, 'entry is not a node');
       list.push({ name: nameBytes(name), node, path: childPath });
-    }
+    });
     list.sort((a, b) => compareBytes(a.name, b.name));
     children.set(dir, list);
     let dirs = 0;

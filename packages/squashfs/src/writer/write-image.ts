@@ -122,9 +122,16 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
     try {
       for (let i = 0; ; i++) {
         if (signal?.aborted) throw abortError(signal);
-        if (i >= order.length && (walk === null || !(await walk.advance()))) break;
+        // Each step is synchronous unless something is pending (a directory loading, a file read
+        // ahead, a fragment block queued): no microtask turn per file otherwise.
+        if (i >= order.length) {
+          const more = walk === null ? false : walk.advance();
+          if (!(typeof more === 'boolean' ? more : await more)) break;
+        }
         const { node, path } = order[i]!;
-        placements.set(node, await files.write(await readAhead.content(i), path));
+        const content = readAhead.content(i);
+        const placement = files.write(content instanceof Promise ? await content : content, path);
+        placements.set(node, placement instanceof Promise ? await placement : placement);
         options.onProgress?.({ bytesIn: files.bytesIn, bytesOut: cursor.bytesOut, filesDone: i + 1, filesTotal: early?.files.length });
       }
       await packer?.flush();
