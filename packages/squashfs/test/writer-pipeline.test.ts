@@ -18,7 +18,7 @@ import {
   type WriteOptions,
 } from '@sysext-bakery/squashfs';
 import { nodeCodecs, sha256Hasher } from '@sysext-bakery/squashfs/node';
-import { BS, pattern } from './writer-helpers.js';
+import { BS, pattern, random } from './writer-helpers.js';
 
 /** gzip whose results arrive late and out of order (delay from a seeded sequence). */
 function shuffledCodec(seed: number): Codec {
@@ -104,6 +104,36 @@ describe('writer pipeline', () => {
     expect(result.duplicates).toBe(4);
     const noDedup = await image(false, { compression: portableCodecs.createCodec('gzip', { level: 6 }), concurrency: 4, dedup: false });
     expect(noDedup.length).toBeGreaterThan(reference.length);
+  });
+
+  it('reuses a fragment block buffer only after the block was written compressed: raw-stored fragments survive a slow sink', async () => {
+    // Runs of incompressible files (their fragment blocks are stored raw, so the sink is handed the
+    // packer's own buffer) between runs of compressible ones, written through a sink that copies
+    // each write only after a delay: a buffer reused too early would corrupt an earlier fragment.
+    const files = new Map<string, Uint8Array>();
+    for (let i = 0; i < 160; i++) {
+      const n = 900 + ((i * 37) % 500);
+      files.set(`f/${String(i).padStart(3, '0')}`, Math.floor(i / 20) % 2 === 0 ? random(n, i + 1) : pattern(n, i + 1));
+    }
+    const build = (): Tree => {
+      const tree = new Tree();
+      for (const [path, data] of files) tree.file(path, data);
+      return tree;
+    };
+    class SlowSink extends MemorySink {
+      override async write(data: Uint8Array, position: number): Promise<void> {
+        await new Promise((r) => setTimeout(r, 1));
+        return super.write(data, position);
+      }
+    }
+    const slow = new SlowSink();
+    const result = await writeImage(build(), slow, { blockSize: BS, mkfsTime: 1, compression: shuffledCodec(11), concurrency: 4 });
+    expect(result.fragments).toBeGreaterThan(20);
+    const reference = new MemorySink();
+    await writeImage(build(), reference, { blockSize: BS, mkfsTime: 1, compression: portableCodecs.createCodec('gzip', { level: 6 }), concurrency: 1 });
+    expect(Buffer.from(slow.bytes()).equals(Buffer.from(reference.bytes()))).toBe(true);
+    const img = await SquashfsImage.open(sourceFromBytes(slow.bytes()));
+    for (const [path, data] of files) expect(Buffer.from(await img.readFile(path)).equals(Buffer.from(data)), path).toBe(true);
   });
 
   it('gives the same gzip image from the Node codec (libdeflate in worker threads) as from the portable one', async () => {

@@ -23,7 +23,8 @@ export interface Codec {
    * Compresses one block (data, fragment or metadata). Resolves to the compressed bytes, or to
    * null when compression does not make the block smaller (the caller stores it raw).
    * Many calls may be in flight at once; implementations run them in parallel.
-   * zstd output is one complete frame with the content size in its header.
+   * zstd output is one complete frame with the content size in its header. The result must be
+   * memory of its own: once the compressed bytes are written, the writer reuses `block`'s buffer.
    */
   compress(block: Uint8Array): Promise<Uint8Array | null>;
   /**
