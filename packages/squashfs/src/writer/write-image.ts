@@ -135,11 +135,12 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
         options.onProgress?.({ bytesIn: files.bytesIn, bytesOut: cursor.bytesOut, filesDone: i + 1, filesTotal: early?.files.length });
       }
       await packer?.flush();
-      await queue.drainAll();
     } finally {
       readAhead.cancel();
     }
+    // A lazily read tree is numbered and checked while the last blocks are still compressing.
     const tree = early ?? prepare();
+    await queue.drainAll();
     if (early === null) sameOrder(order, tree.files);
     await codec.ready?.(); // compressSync works from here on (a zstd WASM module is loaded)
     const fragments = packer?.entries ?? [];
