@@ -60,6 +60,9 @@ export interface ListingOut {
   write(bytes: Uint8Array, start: number, end: number): void;
 }
 
+/** The encoding buffer of {@link writeDirectoryListing}, shared: one listing is written at a time. */
+const listingRun = new LeWriter(512);
+
 /**
  * Writes one directory listing (entries already sorted by bytes) as mksquashfs does: a new header
  * when 256 entries are reached, the inode metadata block changes, the inode delta leaves int16, or
@@ -67,7 +70,7 @@ export interface ListingOut {
  */
 export function writeDirectoryListing(entries: readonly ListingEntry[], out: ListingOut): { size: number; index: DirIndexEntry[] } {
   const index: DirIndexEntry[] = [];
-  const run = new LeWriter(512); // one header and its entries, written to `out` at once
+  const run = listingRun; // one header and its entries, written to `out` (which copies) at once
   let pos = 0; // listing-relative position
   let lastIndexPos = 0;
   let i = 0;
