@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SquashfsError, Tree, compareNames } from '@sysext-bakery/squashfs';
+import { MAX_NAME_BYTES, nameBytes, nameProblem } from '../src/tree/names.js';
 
 describe('Tree builder', () => {
   it('creates parents, files, links and walks in byte order', () => {
@@ -80,5 +81,30 @@ describe('compareNames', () => {
     );
     expect(compareNames('\uffff', '\u{10000}')).toBeLessThan(0); // UTF-16 code units say the opposite
     expect(compareNames('ab', 'a')).toBeGreaterThan(0);
+  });
+});
+
+describe('nameBytes and the name length limit', () => {
+  it('give the UTF-8 of any name, and refuse exactly the names longer than 256 bytes in UTF-8', () => {
+    const unit = fc.oneof(
+      fc.constantFrom('a', 'Z', '.', '-', '\u007f', '\u0080', '\u00e9', '\u07ff', '\u0800', '\uffff', '\u{10000}', '\u{1f600}'),
+      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }),
+    );
+    const name = fc.oneof(fc.array(unit, { minLength: 1, maxLength: 20 }), fc.array(unit, { minLength: 60, maxLength: 140 })).map((u) => u.join(''));
+    fc.assert(
+      fc.property(name, (n) => {
+        const utf8 = Buffer.from(n, 'utf8');
+        expect(Buffer.from(nameBytes(n)).equals(utf8)).toBe(true);
+        const tooLong = nameProblem(n) === `longer than ${MAX_NAME_BYTES} bytes in UTF-8`;
+        if (!n.includes('/') && !n.includes('\0') && n !== '.' && n !== '..') expect(tooLong).toBe(utf8.length > MAX_NAME_BYTES);
+      }),
+      { numRuns: 2000 },
+    );
+    expect(nameProblem('a'.repeat(256))).toBeUndefined();
+    expect(nameProblem('a'.repeat(257))).toMatch(/longer than 256/);
+    expect(nameProblem('\u00e9'.repeat(128))).toBeUndefined(); // 256 bytes in 128 units
+    expect(nameProblem('\u00e9'.repeat(128) + 'a')).toMatch(/longer than 256/);
+    expect(nameProblem('\u{1f600}'.repeat(64))).toBeUndefined(); // 4 bytes per 2 units
+    expect(nameProblem('\u{1f600}'.repeat(64) + 'a')).toMatch(/longer than 256/);
   });
 });
