@@ -6,7 +6,7 @@ import { LeWriter } from '../format/le.js';
 import type { MetadataWriter } from '../metadata/metadata-writer.js';
 import type { FilePlacement } from '../data/file-writer.js';
 import type { DirNode, FsNode } from '../tree/node.js';
-import type { PreparedTree } from './prepare.js';
+import type { NodeInfo, PreparedTree } from './prepare.js';
 
 export interface InodeContext {
   tree: PreparedTree;
@@ -28,7 +28,7 @@ export function writeInodesAndDirectories(ctx: InodeContext): number {
   const { tree } = ctx;
   const scratch = new LeWriter(256); // every inode is encoded here, then copied into the table
 
-  const header = (node: FsNode): InodeHeader => {
+  const header = (node: FsNode, info: NodeInfo): InodeHeader => {
     const m = node.meta;
     const mtime = ctx.clampMtime !== undefined && m.mtime > ctx.clampMtime ? ctx.clampMtime : m.mtime;
     return {
@@ -36,7 +36,7 @@ export function writeInodesAndDirectories(ctx: InodeContext): number {
       uidIndex: tree.idIndex.get(ctx.allRoot ? 0 : m.uid)!,
       gidIndex: tree.idIndex.get(ctx.allRoot ? 0 : m.gid)!,
       mtime,
-      inodeNumber: tree.ino.get(node)!,
+      inodeNumber: info.ino,
     };
   };
 
@@ -49,11 +49,11 @@ export function writeInodesAndDirectories(ctx: InodeContext): number {
     return ref;
   };
 
-  const leaf = (node: Exclude<FsNode, DirNode>): InodeRecord => {
-    const h = header(node);
-    const xattr = tree.xattrId.get(node) ?? SQUASHFS_INVALID_XATTR;
+  const leaf = (node: Exclude<FsNode, DirNode>, info: NodeInfo): InodeRecord => {
+    const h = header(node, info);
+    const xattr = info.xattr;
     const hasX = xattr !== SQUASHFS_INVALID_XATTR;
-    const nlink = tree.refs.get(node) ?? 1;
+    const nlink = info.refs;
     switch (node.kind) {
       case 'file': {
         const p = ctx.placements.get(node)!;
@@ -75,35 +75,31 @@ export function writeInodesAndDirectories(ctx: InodeContext): number {
     }
   };
 
-  const dir = (node: DirNode, parentIno: number): number => {
-    const kids = tree.children.get(node)!;
-    const myIno = tree.ino.get(node)!;
+  const dir = (node: DirNode, info: NodeInfo, parentIno: number): number => {
+    const kids = info.children!;
+    const entries: ListingEntry[] = [];
     for (const c of kids) {
-      if (c.node.kind === 'dir') dir(c.node, myIno);
-      else if (!refOf.has(c.node)) put(c.node, leaf(c.node));
+      const child = tree.nodes.get(c.node)!;
+      let ref = refOf.get(c.node);
+      if (ref === undefined) ref = c.node.kind === 'dir' ? dir(c.node, child, info.ino) : put(c.node, leaf(c.node, child));
+      entries.push({ name: c.name, inodeRef: ref, inodeNumber: child.ino, type: basicType(typeOf(c.node)) });
     }
-    const entries: ListingEntry[] = kids.map((c) => ({
-      name: c.name,
-      inodeRef: refOf.get(c.node)!,
-      inodeNumber: tree.ino.get(c.node)!,
-      type: basicType(typeOf(c.node)),
-    }));
     const startBlock = ctx.dirs.blockStart;
     const offset = ctx.dirs.offsetInBlock;
     const { size, index } = writeDirectoryListing(entries, ctx.dirs);
-    const xattr = tree.xattrId.get(node) ?? SQUASHFS_INVALID_XATTR;
-    const nlink = 2 + tree.subdirs.get(node)!;
-    const h = header(node);
+    const xattr = info.xattr;
+    const nlink = 2 + info.subdirs;
+    const h = header(node, info);
     if (kids.length >= 257 || size >= SQUASHFS_METADATA_SIZE || xattr !== SQUASHFS_INVALID_XATTR) {
       if (index.length > 0xffff) {
-        throw new SquashfsError('LIMIT_EXCEEDED', `directory ${JSON.stringify(tree.paths.get(node))} is too large (${index.length} index entries)`, { path: tree.paths.get(node)! });
+        throw new SquashfsError('LIMIT_EXCEEDED', `directory ${JSON.stringify(info.path)} is too large (${index.length} index entries)`, { path: info.path });
       }
       return put(node, { kind: 'ldir', header: h, nlink, fileSize: size + 3, startBlock, parentInode: parentIno, offset, xattr, index });
     }
     return put(node, { kind: 'dir', header: h, startBlock, nlink, fileSize: size + 3, offset, parentInode: parentIno });
   };
 
-  return dir(tree.root, tree.inodeCount + 1);
+  return dir(tree.root, tree.nodes.get(tree.root)!, tree.inodeCount + 1);
 }
 
 function typeOf(node: FsNode): number {

@@ -16,23 +16,30 @@ export interface XattrSet {
   size: number;
 }
 
+/** What {@link prepareTree} learns about one node. */
+export interface NodeInfo {
+  /** Inode number (1..inodeCount, mksquashfs pre-order, root last). */
+  ino: number;
+  /** References to the node in the tree (a non-directory's nlink). */
+  refs: number;
+  /** First path of the node (for messages). */
+  path: string;
+  /** Index of its xattr set, or SQUASHFS_INVALID_XATTR. */
+  xattr: number;
+  /** Directories: the children sorted by name bytes, and how many of them are directories. */
+  children: Child[] | null;
+  subdirs: number;
+}
+
 /** Everything known about the tree before any data is written. */
 export interface PreparedTree {
   root: DirNode;
-  /** Inode number of every node (1..inodeCount, mksquashfs pre-order, root last). */
-  ino: Map<FsNode, number>;
-  /** Reference count of every non-directory node (its nlink). */
-  refs: Map<FsNode, number>;
-  /** Sorted children of every directory. */
-  children: Map<DirNode, Child[]>;
-  subdirs: Map<DirNode, number>;
+  /** Every node, once (one record per node rather than a map per property: less work and garbage). */
+  nodes: Map<FsNode, NodeInfo>;
   /** Files in data order (first reference, pre-order), each once. */
   files: { node: FileNode; path: string }[];
-  /** First path of every node (for messages). */
-  paths: Map<FsNode, string>;
   ids: number[];
   idIndex: Map<number, number>;
-  xattrId: Map<FsNode, number>;
   xattrSets: XattrSet[];
   inodeCount: number;
   /** Newest (clamped) mtime. */
@@ -101,15 +108,10 @@ function checkNode(node: FsNode, path: string): void {
  * the id table and the deduplicated xattr sets.
  */
 export function prepareTree(root: DirNode, o: PrepareOptions): PreparedTree {
-  const ino = new Map<FsNode, number>();
-  const refs = new Map<FsNode, number>();
-  const children = new Map<DirNode, Child[]>();
-  const subdirs = new Map<DirNode, number>();
+  const nodes = new Map<FsNode, NodeInfo>();
   const files: { node: FileNode; path: string }[] = [];
-  const paths = new Map<FsNode, string>();
   const ids: number[] = [];
   const idIndex = new Map<number, number>();
-  const xattrId = new Map<FsNode, number>();
   const xattrSets: XattrSet[] = [];
   const xattrKeys = new Map<string, number>();
   let next = 1;
@@ -124,9 +126,9 @@ export function prepareTree(root: DirNode, o: PrepareOptions): PreparedTree {
     ids.push(id);
   };
 
-  const visit = (node: FsNode, path: string): void => {
+  /** Checks a node met for the first time; numbers its ids and xattr set (in visit order); returns the set. */
+  const check = (node: FsNode, path: string): number => {
     checkNode(node, path);
-    paths.set(node, path);
     const mtime = o.clampMtime !== undefined && node.meta.mtime > o.clampMtime ? o.clampMtime : node.meta.mtime;
     if (mtime > newest) newest = mtime;
     if (o.allRoot) useId(0, path);
@@ -134,10 +136,14 @@ export function prepareTree(root: DirNode, o: PrepareOptions): PreparedTree {
       useId(node.meta.uid, path);
       useId(node.meta.gid, path);
     }
-    if (o.xattrs) {
-      const id = xattrSetOf(node, path);
-      if (id !== SQUASHFS_INVALID_XATTR) xattrId.set(node, id);
-    }
+    return o.xattrs ? xattrSetOf(node, path) : SQUASHFS_INVALID_XATTR;
+  };
+
+  /** Records a node met for the first time, with inode number `ino`. */
+  const visit = (node: FsNode, path: string, ino: number): NodeInfo => {
+    const info: NodeInfo = { ino, refs: 1, path, xattr: check(node, path), children: null, subdirs: 0 };
+    nodes.set(node, info);
+    return info;
   };
 
   const xattrSetOf = (node: FsNode, path: string): number => {
@@ -172,7 +178,8 @@ export function prepareTree(root: DirNode, o: PrepareOptions): PreparedTree {
     return id;
   };
 
-  const scan = (dir: DirNode, path: string): void => {
+  const scan = (dir: DirNode, info: NodeInfo): void => {
+    const path = info.path;
     if (!(dir.entries instanceof Map)) throw bad(path, 'directory entries are not a Map');
     const list: Child[] = [];
     dir.entries.forEach((node, name) => {
@@ -183,33 +190,34 @@ export function prepareTree(root: DirNode, o: PrepareOptions): PreparedTree {
       list.push({ name: nameBytes(name), node, path: childPath });
     });
     list.sort((a, b) => compareBytes(a.name, b.name));
-    children.set(dir, list);
+    info.children = list;
     let dirs = 0;
     for (const c of list) {
       const node = c.node;
+      const seen = nodes.get(node);
       if (node.kind === 'dir') {
-        if (ino.has(node)) throw bad(c.path, `the same directory object appears twice in the tree (also at ${JSON.stringify(paths.get(node))}); directories cannot be hard links`);
+        if (seen !== undefined) throw bad(c.path, `the same directory object appears twice in the tree (also at ${JSON.stringify(seen.path)}); directories cannot be hard links`);
         dirs++;
-        ino.set(node, next++);
-        visit(node, c.path);
-        scan(node, c.path);
+        scan(node, visit(node, c.path, next++));
+      } else if (seen !== undefined) {
+        seen.refs++;
       } else {
-        refs.set(node, (refs.get(node) ?? 0) + 1);
-        if (ino.has(node)) continue;
-        ino.set(node, next++);
-        visit(node, c.path);
+        visit(node, c.path, next++);
         if (node.kind === 'file') files.push({ node, path: c.path });
       }
     }
-    subdirs.set(dir, dirs);
+    info.subdirs = dirs;
   };
 
   if (root === null || typeof root !== 'object' || root.kind !== 'dir') throw bad('/', 'the root is not a directory');
-  ino.set(root, -1); // guards against the root appearing inside itself
-  scan(root, '/');
-  ino.set(root, next++);
-  visit(root, '/');
+  // The root is recorded first (it guards against appearing inside itself), numbered and checked
+  // last (its ids and xattr set come after everyone else's, as mksquashfs orders them).
+  const rootInfo: NodeInfo = { ino: -1, refs: 1, path: '/', xattr: SQUASHFS_INVALID_XATTR, children: null, subdirs: 0 };
+  nodes.set(root, rootInfo);
+  scan(root, rootInfo);
+  rootInfo.ino = next++;
+  rootInfo.xattr = check(root, '/');
   const inodeCount = next - 1;
   if (inodeCount > U32_MAX - 1) throw new SquashfsError('LIMIT_EXCEEDED', `${inodeCount} inodes exceed the format limit`);
-  return { root, ino, refs, children, subdirs, files, paths, ids, idIndex, xattrId, xattrSets, inodeCount, newestMtime: newest };
+  return { root, nodes, files, ids, idIndex, xattrSets, inodeCount, newestMtime: newest };
 }
