@@ -138,6 +138,33 @@ describe('createFileSink', () => {
     expect(readdirSync(target)).toEqual(['sub']);
   });
 
+  it('gives the SHA-256 of the finished file at close() when asked (also when the rename replaces a file), and only then', async () => {
+    const dir = freshDir();
+    const target = join(dir, 'image.raw');
+    writeFileSync(target, 'an older image');
+    const data = bytes((5 << 20) + 123, 9); // several read pieces
+    const sink = await createFileSink(target, { sha256: true });
+    await sink.write(data.subarray(0, 1000), 0);
+    await sink.write(data.subarray(1000), 1000);
+    await sink.write(bytes(96, 7), 0); // a superblock written last, at the start
+    expect(sink.sha256).toBeUndefined();
+    await sink.close();
+    const onDisk = readFileSync(target);
+    expect(onDisk.length).toBe(data.length);
+    expect(sink.sha256).toBe(createHash('sha256').update(onDisk).digest('hex'));
+    expect(readdirSync(dir)).toEqual(['image.raw']);
+    const plain = await createFileSink(join(dir, 'other.raw'));
+    await plain.write(bytes(10, 1), 0);
+    await plain.close();
+    expect(plain.sha256).toBeUndefined();
+    // A failed rename is reported as before, with the hashing's handle closed and the temp file gone.
+    spawnSync('mkdir', ['-p', join(dir, 'taken', 'sub')]);
+    const failing = await createFileSink(join(dir, 'taken'), { sha256: true });
+    await failing.write(bytes(10, 1), 0);
+    await expect(failing.close()).rejects.toMatchObject({ code: 'IO' });
+    expect(existsSync(failing.tempPath)).toBe(false);
+  });
+
   it('rejects a negative write position', async () => {
     const sink = await createFileSink(join(freshDir(), 'neg.raw'));
     await expect(sink.write(bytes(1, 1), -1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });

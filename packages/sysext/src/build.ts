@@ -1,7 +1,5 @@
-import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import { contentFromBytes, Tree, type DirNode, type FsNode, type ImageSink, type WriteProgress, type WriteResult } from '@sysext-bakery/squashfs';
-import { createFileSink, fromDirectory, nodeCodecs, writeImage } from './deps.js';
+import { createFileSink, fromDirectory, nodeCodecs, sha256OfFile, writeImage } from './deps.js';
 import { SysextError, type SysextWarning } from './errors.js';
 import { EXTENSION_RELEASE_DIR, formatExtensionRelease, validateArchitecture, validateImageName } from './extension-release.js';
 import { validateSysextTree } from './validate.js';
@@ -75,28 +73,9 @@ function withFile(root: DirNode, dirPath: string, name: string, node: FsNode, mt
   return newRoot;
 }
 
-/**
- * SHA-256 (hex) of a file: read in 2 MiB pieces into two buffers used in turn, the next piece
- * read while the current one is hashed (no stream, no garbage per piece).
- */
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  const handle = await open(path, 'r');
-  try {
-    const buffers = [Buffer.allocUnsafeSlow(2 << 20), Buffer.allocUnsafeSlow(2 << 20)] as const;
-    let turn = 0;
-    let pending = handle.read(buffers[0], 0, buffers[0].length, null);
-    for (;;) {
-      const { bytesRead, buffer } = await pending;
-      if (bytesRead === 0) break;
-      turn ^= 1;
-      pending = handle.read(buffers[turn], 0, buffers[turn].length, null);
-      hash.update(buffer.subarray(0, bytesRead));
-    }
-  } finally {
-    await handle.close();
-  }
-  return hash.digest('hex');
+/** SHA-256 (hex) of a file. */
+export function sha256File(path: string): Promise<string> {
+  return sha256OfFile(path);
 }
 
 function checkEpoch(epoch: number): void {
@@ -146,7 +125,8 @@ export async function buildSysext(options: BuildSysextOptions): Promise<BuildSys
   const image = withFile(root, EXTENSION_RELEASE_DIR, `extension-release.${options.name}`, releaseNode, epoch);
 
   const path = typeof options.output === 'string' ? options.output : undefined;
-  const sink = typeof options.output === 'string' ? await createFileSink(options.output) : options.output;
+  const fileSink = typeof options.output === 'string' ? await createFileSink(options.output, { sha256: true }) : undefined;
+  const sink = fileSink ?? (options.output as ImageSink);
   const codecs = await nodeCodecs();
   const write = await writeImage(image, sink, {
     compression,
@@ -166,7 +146,7 @@ export async function buildSysext(options: BuildSysextOptions): Promise<BuildSys
   if (path !== undefined) {
     result.path = path;
     if (options.verify !== false) await verifySysextImage(path, { name: options.name, full: true });
-    result.sha256 = await sha256File(path);
+    result.sha256 = fileSink?.sha256 ?? (await sha256File(path));
   }
   return result;
 }

@@ -97,7 +97,7 @@ export async function packImage(options: PackOptions): Promise<PackResult> {
   const sde = options.sourceDateEpoch;
   const mkfsTime = options.mkfsTime ?? sde;
   const codecs = await nodeCodecs();
-  const sink = await createFileSink(options.output);
+  const sink = await createFileSink(options.output, { sha256: true });
   const write = await writeImage(tree, sink, {
     compression: options.compression ?? 'gzip',
     ...(options.level === undefined ? {} : { level: options.level }),
@@ -114,5 +114,5 @@ export async function packImage(options: PackOptions): Promise<PackResult> {
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
-  return { path: options.output, size: write.size, sha256: await sha256File(options.output), write, unmatchedOverrides };
+  return { path: options.output, size: write.size, sha256: sink.sha256 ?? (await sha256File(options.output)), write, unmatchedOverrides };
 }

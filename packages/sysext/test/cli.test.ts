@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { CLI, ensureBuilt, hasTool, runBakery, tool } from './helpers/cli.js';
 import { serveDirectory, tarArchive, writeMirror } from './helpers/mirror.js';
 import { gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { runCli } from '@sysext-bakery/sysext';
 
@@ -113,6 +114,8 @@ describe('bakery create <directory>', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(await readdir(out)).toEqual(['SHA256SUMS', 'hello-1.2.3-arm64.raw']);
+    const digest = createHash('sha256').update(await readFile(join(out, 'hello-1.2.3-arm64.raw'))).digest('hex');
+    expect(await readFile(join(out, 'SHA256SUMS'), 'utf8')).toContain(`${digest} `);
     const exp = await makeTree(join(work, 'generic-exp'), {
       'usr/bin/hello': { mode: 0o755, content: '#!/bin/sh\necho hello\n' },
       'usr/share/hello/data.txt': 'data\n',
@@ -167,6 +170,8 @@ describe('bakery pack', () => {
         expect(r.stderr).toBe('');
         expect(r.code).toBe(0);
         images.push(await readFile(img));
+        // The digest printed is the file's (hashed while the image is closed and renamed).
+        expect(r.stdout).toContain(`sha256   ${createHash('sha256').update(images[images.length - 1]!).digest('hex')}\n`);
       }
     }
     for (let i = 2; i < images.length; i++) expect(images[i]!.equals(images[i % 2]!), `run ${i}`).toBe(true);

@@ -18,6 +18,12 @@ export interface FileSinkOptions {
   mode?: number;
   /** Sequential writes are gathered up to this many bytes before a write(2). Default 1 MiB; 0 disables. */
   bufferSize?: number;
+  /**
+   * Compute the SHA-256 of the finished file at close() ({@link FileSink.sha256}): read back from
+   * the temp file while it is closed and renamed (on ext4, renaming over an existing file makes
+   * the kernel allocate the file's delayed blocks: tens of ms that the hashing now overlaps).
+   */
+  sha256?: boolean;
 }
 
 export interface FileSink extends ImageSink {
@@ -27,6 +33,36 @@ export interface FileSink extends ImageSink {
   readonly tempPath: string;
   read(position: number, length: number): Promise<Uint8Array>;
   truncate(length: number): Promise<void>;
+  /** SHA-256 (hex) of the file, once close() has resolved, when `sha256` was asked for. */
+  readonly sha256: string | undefined;
+}
+
+/**
+ * SHA-256 (hex) of a file: read in 2 MiB pieces into two buffers used in turn, the next piece
+ * read while the current one is hashed (no stream, no garbage per piece).
+ */
+export async function sha256OfFile(path: string): Promise<string> {
+  return sha256OfHandle(await open(path, 'r'));
+}
+
+/** {@link sha256OfFile} of an open file, from its start; closes `handle`. */
+async function sha256OfHandle(handle: FileHandle): Promise<string> {
+  const hash = createHash('sha256');
+  try {
+    const buffers = [Buffer.allocUnsafeSlow(2 << 20), Buffer.allocUnsafeSlow(2 << 20)] as const;
+    let turn = 0;
+    let pending = handle.read(buffers[0], 0, buffers[0].length, null);
+    for (;;) {
+      const { bytesRead, buffer } = await pending;
+      if (bytesRead === 0) break;
+      turn ^= 1;
+      pending = handle.read(buffers[turn], 0, buffers[turn].length, null);
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
+  }
+  return hash.digest('hex');
 }
 
 /** Temp files of sinks that are neither closed nor aborted (removed on a signal or at exit). */
@@ -58,6 +94,8 @@ class TempFileSink implements FileSink {
   readonly tempPath: string;
   private readonly handle: FileHandle;
   private readonly fsync: boolean;
+  private readonly hashOnClose: boolean;
+  sha256: string | undefined;
   private readonly bufferSize: number;
   private buffer: Uint8Array;
   /** File position of buffer[0] and bytes buffered. */
@@ -72,6 +110,7 @@ class TempFileSink implements FileSink {
     this.tempPath = tempPath;
     this.handle = handle;
     this.fsync = options.fsync ?? false;
+    this.hashOnClose = options.sha256 === true;
     this.bufferSize = Math.max(0, options.bufferSize ?? 1 << 20);
     this.buffer = new Uint8Array(0);
   }
@@ -122,17 +161,23 @@ class TempFileSink implements FileSink {
   close(): Promise<void> {
     return this.run('close', async () => {
       await this.flush();
+      // Hashed through a handle of its own, opened before the rename (which does not affect open
+      // handles), so closing and renaming need not wait for the hash.
+      const hashing = this.hashOnClose ? sha256OfHandle(await open(this.tempPath, 'r')) : undefined;
+      hashing?.catch(() => {}); // awaited below; a failed close or rename is reported first
       if (this.fsync) await this.handle.sync();
       await this.handle.close();
       this.state = 'closed';
       try {
         await rename(this.tempPath, this.path);
       } catch (error) {
+        await hashing?.catch(() => {});
         await unlink(this.tempPath).catch(() => {});
         throw error;
       } finally {
         liveTempFiles.delete(this.tempPath);
       }
+      if (hashing !== undefined) this.sha256 = await hashing;
       if (this.fsync) await syncDirectory(dirname(this.path));
     });
   }
