@@ -129,6 +129,29 @@ describe('lazy directory reading', () => {
     expect((failure as SquashfsError).code).toBe('INVALID_ARGUMENT');
     expect((failure as SquashfsError).message).toMatch(/changed while it was being written.*sneaked-in/);
   });
+
+  it('refuses a tree where an entry of a directory already walked was replaced by another node', async () => {
+    const tree = new Tree();
+    tree.file('a/early', 'early');
+    tree.file('a/kept', 'kept');
+    const late = tree.dir('b');
+    late.load = () => {
+      delete late.load;
+      const a = tree.get('a');
+      if (a?.kind !== 'dir') throw new Error('a is not a directory');
+      const other = new Tree();
+      other.file('early', 'replaced');
+      a.entries.set('early', other.get('early')!); // same name, same count: another node
+      tree.file('b/own', 'own');
+    };
+    const failure = await writeImageToBytes(tree, fixed).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(failure).toBeInstanceOf(SquashfsError);
+    expect((failure as SquashfsError).code).toBe('INVALID_ARGUMENT');
+    expect((failure as SquashfsError).message).toMatch(/changed while it was being written.*early/);
+  });
 });
 
 describe('small files read with readInto', () => {
