@@ -176,6 +176,13 @@ function ceiling(dir, codec) {
   return { ...best, all: all.map((c) => ({ via: c.via, mbPerSec: c.mbPerSec, ratio: c.ratio })) };
 }
 
+/** The ceiling measurement with the median speed, with every round's speed in `rounds`. */
+function medianCeiling(all) {
+  if (all.length === 0) return null;
+  const sorted = [...all].sort((a, b) => a.mbPerSec - b.mbPerSec);
+  return { ...sorted[(sorted.length - 1) >> 1], rounds: all.map((c) => c.mbPerSec) };
+}
+
 const median = (xs) => {
   const v = xs.filter((x) => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
   if (v.length === 0) return null;
@@ -217,9 +224,10 @@ for (const [name, payload] of Object.entries(payloads)) {
   warmCache(payload.dir);
   for (const codec of codecs) {
     const key = `${name}/${codec}`;
-    const ceil = flag('no-ceiling') ? null : ceiling(payload.dir, codec);
-    if (ceil) log(`${key}: codec ceiling ${ceil.mbPerSec.toFixed(1)} MB/s (${ceil.all.map((c) => `${c.via} ${c.mbPerSec.toFixed(1)}`).join(', ')}; ${ceil.cores} cores)`);
     const samples = { ours: [], mksquashfs: [] };
+    // The ceiling is measured once per round, after both tools, so that it sees the same machine
+    // (the speed of this machine drifts by several % within minutes); its median is reported.
+    const ceilings = [];
     let verify = null;
     for (let i = 0; i < runs; i++) {
       const order = i % 2 === 0 ? ['ours', 'mksquashfs'] : ['mksquashfs', 'ours'];
@@ -252,7 +260,13 @@ for (const [name, payload] of Object.entries(payloads)) {
         log(`${key}: ${verify}`);
       }
       for (const image of Object.values(images)) fs.rmSync(image, { force: true });
+      const c = flag('no-ceiling') ? null : ceiling(payload.dir, codec);
+      if (c) {
+        ceilings.push(c);
+        log(`${key} run ${i + 1}/${runs} codec ceiling ${c.mbPerSec.toFixed(1)} MB/s (${c.all.map((x) => `${x.via} ${x.mbPerSec.toFixed(1)}`).join(', ')}; ${c.cores} cores)`);
+      }
     }
+    const ceil = medianCeiling(ceilings);
     const ok = (s) => s.filter((m) => m.code === 0);
     const stat = (tool) => {
       const s = ok(samples[tool]);
