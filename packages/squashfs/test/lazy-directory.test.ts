@@ -130,6 +130,27 @@ describe('lazy directory reading', () => {
     expect((failure as SquashfsError).message).toMatch(/changed while it was being written.*sneaked-in/);
   });
 
+  it('refuses a tree where an entry of a directory already walked was removed', async () => {
+    const tree = new Tree();
+    tree.file('a/early', 'early');
+    tree.file('a/gone', 'gone');
+    const late = tree.dir('b');
+    late.load = () => {
+      delete late.load;
+      const a = tree.get('a');
+      if (a?.kind !== 'dir') throw new Error('a is not a directory');
+      a.entries.delete('gone');
+      tree.file('b/own', 'own');
+    };
+    const failure = await writeImageToBytes(tree, fixed).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(failure).toBeInstanceOf(SquashfsError);
+    expect((failure as SquashfsError).code).toBe('INVALID_ARGUMENT');
+    expect((failure as SquashfsError).message).toMatch(/changed while it was being written.*gone/);
+  });
+
   it('refuses a tree where an entry of a directory already walked was replaced by another node', async () => {
     const tree = new Tree();
     tree.file('a/early', 'early');

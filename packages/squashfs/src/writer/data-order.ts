@@ -1,5 +1,6 @@
-import { compareNames } from '../tree/names.js';
-import type { DirNode, FileNode, FsNode } from '../tree/node.js';
+import { SquashfsError } from '../errors.js';
+import type { DirNode, FileNode } from '../tree/node.js';
+import { TreePreparer, type Child, type NodeInfo, type PrepareOptions, type PreparedTree } from './prepare.js';
 
 export interface DataFile {
   node: FileNode;
@@ -7,26 +8,31 @@ export interface DataFile {
 }
 
 interface Level {
-  children: { name: string; node: FsNode }[];
+  children: Child[];
+  info: NodeInfo;
   next: number;
-  path: string;
 }
 
 /**
  * The files of a tree in data order (what `prepareTree` lists as `files`: pre-order, children in
  * byte order, each hard-linked file at its first reference), found one at a time and loading lazy
  * directories (`DirNode.load`) only when the walk reaches them, so a directory scan overlaps the
- * compression of the files found before it.
+ * compression of the files found before it. The walk prepares the tree as it goes (a
+ * {@link TreePreparer}: numbering, checks, ids, xattr sets), so that little is left for the end.
  */
 export class DataOrder {
-  /** Every file found so far, in order. */
-  readonly files: DataFile[] = [];
+  private readonly preparer: TreePreparer;
   private readonly stack: Level[] = [];
-  private readonly seen = new Set<FsNode>();
   private pendingRoot: DirNode | null;
 
-  constructor(root: DirNode) {
+  constructor(root: DirNode, options: PrepareOptions) {
+    this.preparer = new TreePreparer(root, options);
     this.pendingRoot = root;
+  }
+
+  /** Every file found so far, in order. */
+  get files(): readonly DataFile[] {
+    return this.preparer.files;
   }
 
   /**
@@ -38,7 +44,7 @@ export class DataOrder {
     if (this.pendingRoot !== null) {
       const root = this.pendingRoot;
       this.pendingRoot = null;
-      const loading = this.enter(root, '/');
+      const loading = this.enter(root, this.preparer.rootInfo);
       if (loading !== undefined) return loading.then(() => this.advance());
     }
     for (;;) {
@@ -49,31 +55,37 @@ export class DataOrder {
         this.stack.pop();
         continue;
       }
-      const path = level.path === '/' ? `/${child.name}` : `${level.path}/${child.name}`;
+      const info = this.preparer.child(child, level.info);
+      if (info === null) continue; // another link to a node met before
       const node = child.node;
       if (node.kind === 'dir') {
-        const loading = this.enter(node, path);
+        const loading = this.enter(node, info);
         if (loading !== undefined) return loading.then(() => this.advance());
-      } else if (node.kind === 'file' && !this.seen.has(node)) {
-        this.seen.add(node);
-        this.files.push({ node, path });
+      } else if (node.kind === 'file') {
         return true;
       }
     }
   }
 
+  /**
+   * The prepared tree, once {@link advance} answered false. Refuses a tree changed behind the walk
+   * (an entry added to, removed from or replaced in a directory already listed).
+   */
+  finish(): PreparedTree {
+    const changed = this.preparer.changedEntry();
+    if (changed !== undefined) throw new SquashfsError('INVALID_ARGUMENT', `the tree changed while it was being written (at ${JSON.stringify(changed)})`, { path: changed });
+    return this.preparer.finish();
+  }
+
   /** Loads `dir` (a promise only when its loader returns one), then lists its sorted children. */
-  private enter(dir: DirNode, path: string): Promise<void> | undefined {
+  private enter(dir: DirNode, info: NodeInfo): Promise<void> | undefined {
     const loading = dir.load?.call(dir);
-    if (loading !== undefined && typeof (loading as Promise<void>).then === 'function') return (loading as Promise<void>).then(() => this.push(dir, path));
-    this.push(dir, path);
+    if (loading !== undefined && typeof (loading as Promise<void>).then === 'function') return (loading as Promise<void>).then(() => this.push(dir, info));
+    this.push(dir, info);
     return undefined;
   }
 
-  private push(dir: DirNode, path: string): void {
-    const children: { name: string; node: FsNode }[] = [];
-    dir.entries.forEach((node, name) => children.push({ name, node }));
-    children.sort((a, b) => compareNames(a.name, b.name));
-    this.stack.push({ children, next: 0, path });
+  private push(dir: DirNode, info: NodeInfo): void {
+    this.stack.push({ children: this.preparer.list(dir, info), info, next: 0 });
   }
 }

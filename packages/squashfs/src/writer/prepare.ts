@@ -6,6 +6,8 @@ import type { DirNode, FileNode, FsNode } from '../tree/node.js';
 
 export interface Child {
   name: Uint8Array;
+  /** The name as the directory's Map key. */
+  key: string;
   node: FsNode;
   path: string;
 }
@@ -103,57 +105,163 @@ function checkNode(node: FsNode, path: string): void {
 }
 
 /**
+ * The entries of `dir` (at `path`) sorted by name bytes, each name and node checked
+ * (INVALID_NAME, INVALID_ARGUMENT naming the entry's path).
+ */
+function sortedChildren(dir: DirNode, path: string): Child[] {
+  if (!(dir.entries instanceof Map)) throw bad(path, 'directory entries are not a Map');
+  const list: Child[] = [];
+  dir.entries.forEach((node, name) => {
+    const childPath = path === '/' ? `/${name}` : `${path}/${name}`;
+    const why = typeof name === 'string' ? nameProblem(name) : 'not a string';
+    if (why !== undefined) throw new SquashfsError('INVALID_NAME', `invalid name ${JSON.stringify(name)} at ${JSON.stringify(childPath)}: ${why}`, { path: childPath });
+    if (node === null || typeof node !== 'object') throw bad(childPath, 'entry is not a node');
+    list.push({ name: nameBytes(name), key: name, node, path: childPath });
+  });
+  return list.sort((a, b) => compareBytes(a.name, b.name));
+}
+
+/**
  * Walks the tree once: validates every node, numbers the inodes as mksquashfs does (pre-order in
  * byte order, a directory's subtree right after it, the root last), counts hard links, and builds
  * the id table and the deduplicated xattr sets.
  */
 export function prepareTree(root: DirNode, o: PrepareOptions): PreparedTree {
-  const nodes = new Map<FsNode, NodeInfo>();
-  const files: { node: FileNode; path: string }[] = [];
-  const ids: number[] = [];
-  const idIndex = new Map<number, number>();
-  const xattrSets: XattrSet[] = [];
-  const xattrKeys = new Map<string, number>();
-  let next = 1;
-  let newest = 0;
-
-  const useId = (id: number, path: string): void => {
-    if (idIndex.has(id)) return;
-    if (ids.length >= SQUASHFS_MAX_IDS) {
-      throw new SquashfsError('TOO_MANY_IDS', `more than ${SQUASHFS_MAX_IDS} distinct uid/gid values (at ${JSON.stringify(path)}); the superblock id count is 16-bit`, { path });
+  const p = new TreePreparer(root, o);
+  const scan = (dir: DirNode, info: NodeInfo): void => {
+    for (const c of p.list(dir, info)) {
+      const child = p.child(c, info);
+      if (child !== null && c.node.kind === 'dir') scan(c.node, child);
     }
-    idIndex.set(id, ids.length);
-    ids.push(id);
   };
+  scan(root, p.rootInfo);
+  return p.finish();
+}
+
+/**
+ * {@link prepareTree} one step at a time, for a walk that visits the tree in the same order while
+ * it reads it (the writer's data walk over a lazily read tree): `list` each directory when it is
+ * entered, then `child` each of its children in that order, descending into a directory right
+ * after its `child`; `finish` once the walk is over. The same checks, numbers and tables.
+ */
+export class TreePreparer {
+  readonly rootInfo: NodeInfo;
+  /** Files in data order (first reference, pre-order), each once, as they are met. */
+  readonly files: { node: FileNode; path: string }[] = [];
+  private readonly root: DirNode;
+  private readonly o: PrepareOptions;
+  private readonly nodes = new Map<FsNode, NodeInfo>();
+  private readonly ids: number[] = [];
+  private readonly idIndex = new Map<number, number>();
+  private readonly xattrSets: XattrSet[] = [];
+  private readonly xattrKeys = new Map<string, number>();
+  private next = 1;
+  private newest = 0;
+
+  constructor(root: DirNode, o: PrepareOptions) {
+    if (root === null || typeof root !== 'object' || root.kind !== 'dir') throw bad('/', 'the root is not a directory');
+    this.root = root;
+    this.o = o;
+    // The root is recorded first (it guards against appearing inside itself), numbered and checked
+    // last (its ids and xattr set come after everyone else's, as mksquashfs orders them).
+    this.rootInfo = { ino: -1, refs: 1, path: '/', xattr: SQUASHFS_INVALID_XATTR, children: null, subdirs: 0 };
+    this.nodes.set(root, this.rootInfo);
+  }
+
+  /** The children of a directory being entered, sorted and checked (kept in its record). */
+  list(dir: DirNode, info: NodeInfo): Child[] {
+    const list = sortedChildren(dir, info.path);
+    info.children = list;
+    return list;
+  }
+
+  /**
+   * Meets one child of the directory `parent`: its record when met for the first time (number,
+   * checks, ids, xattr set; a file joins {@link files}), null for another reference to a node
+   * already met (its link count grows).
+   */
+  child(c: Child, parent: NodeInfo): NodeInfo | null {
+    const node = c.node;
+    const seen = this.nodes.get(node);
+    if (node.kind === 'dir') {
+      if (seen !== undefined) throw bad(c.path, `the same directory object appears twice in the tree (also at ${JSON.stringify(seen.path)}); directories cannot be hard links`);
+      parent.subdirs++;
+      return this.visit(node, c.path);
+    }
+    if (seen !== undefined) {
+      seen.refs++;
+      return null;
+    }
+    const info = this.visit(node, c.path);
+    if (node.kind === 'file') this.files.push({ node, path: c.path });
+    return info;
+  }
+
+  /** Numbers and checks the root; the prepared tree. */
+  finish(): PreparedTree {
+    this.rootInfo.ino = this.next++;
+    this.rootInfo.xattr = this.check(this.root, '/');
+    const inodeCount = this.next - 1;
+    if (inodeCount > U32_MAX - 1) throw new SquashfsError('LIMIT_EXCEEDED', `${inodeCount} inodes exceed the format limit`);
+    return { root: this.root, nodes: this.nodes, files: this.files, ids: this.ids, idIndex: this.idIndex, xattrSets: this.xattrSets, inodeCount, newestMtime: this.newest };
+  }
+
+  /**
+   * The first entry (by path) of a directory whose entries are no longer those it was listed with,
+   * or undefined: what changed in the tree behind a walk that listed each directory once.
+   */
+  changedEntry(): string | undefined {
+    for (const [node, info] of this.nodes) {
+      const list = info.children;
+      if (list === null || node.kind !== 'dir') continue;
+      const entries = node.entries;
+      for (const c of list) if (entries.get(c.key) !== c.node) return c.path;
+      if (entries.size !== list.length) {
+        const listed = new Set(list.map((c) => c.key));
+        for (const name of entries.keys()) if (!listed.has(name)) return info.path === '/' ? `/${name}` : `${info.path}/${name}`;
+      }
+    }
+    return undefined;
+  }
+
+  /** Records a node met for the first time, numbered next. */
+  private visit(node: FsNode, path: string): NodeInfo {
+    const info: NodeInfo = { ino: this.next++, refs: 1, path, xattr: this.check(node, path), children: null, subdirs: 0 };
+    this.nodes.set(node, info);
+    return info;
+  }
 
   /** Checks a node met for the first time; numbers its ids and xattr set (in visit order); returns the set. */
-  const check = (node: FsNode, path: string): number => {
+  private check(node: FsNode, path: string): number {
     checkNode(node, path);
+    const o = this.o;
     const mtime = o.clampMtime !== undefined && node.meta.mtime > o.clampMtime ? o.clampMtime : node.meta.mtime;
-    if (mtime > newest) newest = mtime;
-    if (o.allRoot) useId(0, path);
+    if (mtime > this.newest) this.newest = mtime;
+    if (o.allRoot) this.useId(0, path);
     else {
-      useId(node.meta.uid, path);
-      useId(node.meta.gid, path);
+      this.useId(node.meta.uid, path);
+      this.useId(node.meta.gid, path);
     }
-    return o.xattrs ? xattrSetOf(node, path) : SQUASHFS_INVALID_XATTR;
-  };
+    return o.xattrs ? this.xattrSetOf(node, path) : SQUASHFS_INVALID_XATTR;
+  }
 
-  /** Records a node met for the first time, with inode number `ino`. */
-  const visit = (node: FsNode, path: string, ino: number): NodeInfo => {
-    const info: NodeInfo = { ino, refs: 1, path, xattr: check(node, path), children: null, subdirs: 0 };
-    nodes.set(node, info);
-    return info;
-  };
+  private useId(id: number, path: string): void {
+    if (this.idIndex.has(id)) return;
+    if (this.ids.length >= SQUASHFS_MAX_IDS) {
+      throw new SquashfsError('TOO_MANY_IDS', `more than ${SQUASHFS_MAX_IDS} distinct uid/gid values (at ${JSON.stringify(path)}); the superblock id count is 16-bit`, { path });
+    }
+    this.idIndex.set(id, this.ids.length);
+    this.ids.push(id);
+  }
 
-  const xattrSetOf = (node: FsNode, path: string): number => {
+  private xattrSetOf(node: FsNode, path: string): number {
     const xs = node.meta.xattrs;
     if (xs === undefined || xs.size === 0) return SQUASHFS_INVALID_XATTR;
     const pairs: { type: number; suffix: Uint8Array; value: Uint8Array; full: number }[] = [];
     for (const [name, value] of xs) {
       const split = splitXattrName(name);
       if (split === undefined) {
-        o.onWarning?.({ code: 'XATTR_DROPPED', message: `xattr ${JSON.stringify(name)} of ${JSON.stringify(path)} dropped: SquashFS stores only user., trusted. and security. names`, path });
+        this.o.onWarning?.({ code: 'XATTR_DROPPED', message: `xattr ${JSON.stringify(name)} of ${JSON.stringify(path)} dropped: SquashFS stores only user., trusted. and security. names`, path });
         continue;
       }
       if (!(value instanceof Uint8Array)) throw bad(path, `xattr ${JSON.stringify(name)} value is not a Uint8Array`);
@@ -168,56 +276,13 @@ export function prepareTree(root: DirNode, o: PrepareOptions): PreparedTree {
       key += `${e.length}:`;
       for (let i = 0; i < e.length; i += 4096) key += String.fromCharCode(...e.subarray(i, i + 4096));
     }
-    const existing = xattrKeys.get(key);
+    const existing = this.xattrKeys.get(key);
     if (existing !== undefined) return existing;
-    const id = xattrSets.length;
+    const id = this.xattrSets.length;
     const size = pairs.reduce((n, p) => n + p.full + 1 + p.value.length, 0);
     if (size > U32_MAX) throw bad(path, 'xattrs too large', 'LIMIT_EXCEEDED');
-    xattrSets.push({ pairs: encoded, size });
-    xattrKeys.set(key, id);
+    this.xattrSets.push({ pairs: encoded, size });
+    this.xattrKeys.set(key, id);
     return id;
-  };
-
-  const scan = (dir: DirNode, info: NodeInfo): void => {
-    const path = info.path;
-    if (!(dir.entries instanceof Map)) throw bad(path, 'directory entries are not a Map');
-    const list: Child[] = [];
-    dir.entries.forEach((node, name) => {
-      const childPath = path === '/' ? `/${name}` : `${path}/${name}`;
-      const why = typeof name === 'string' ? nameProblem(name) : 'not a string';
-      if (why !== undefined) throw new SquashfsError('INVALID_NAME', `invalid name ${JSON.stringify(name)} at ${JSON.stringify(childPath)}: ${why}`, { path: childPath });
-      if (node === null || typeof node !== 'object') throw bad(childPath, 'entry is not a node');
-      list.push({ name: nameBytes(name), node, path: childPath });
-    });
-    list.sort((a, b) => compareBytes(a.name, b.name));
-    info.children = list;
-    let dirs = 0;
-    for (const c of list) {
-      const node = c.node;
-      const seen = nodes.get(node);
-      if (node.kind === 'dir') {
-        if (seen !== undefined) throw bad(c.path, `the same directory object appears twice in the tree (also at ${JSON.stringify(seen.path)}); directories cannot be hard links`);
-        dirs++;
-        scan(node, visit(node, c.path, next++));
-      } else if (seen !== undefined) {
-        seen.refs++;
-      } else {
-        visit(node, c.path, next++);
-        if (node.kind === 'file') files.push({ node, path: c.path });
-      }
-    }
-    info.subdirs = dirs;
-  };
-
-  if (root === null || typeof root !== 'object' || root.kind !== 'dir') throw bad('/', 'the root is not a directory');
-  // The root is recorded first (it guards against appearing inside itself), numbered and checked
-  // last (its ids and xattr set come after everyone else's, as mksquashfs orders them).
-  const rootInfo: NodeInfo = { ino: -1, refs: 1, path: '/', xattr: SQUASHFS_INVALID_XATTR, children: null, subdirs: 0 };
-  nodes.set(root, rootInfo);
-  scan(root, rootInfo);
-  rootInfo.ino = next++;
-  rootInfo.xattr = check(root, '/');
-  const inodeCount = next - 1;
-  if (inodeCount > U32_MAX - 1) throw new SquashfsError('LIMIT_EXCEEDED', `${inodeCount} inodes exceed the format limit`);
-  return { root, nodes, files, ids, idIndex, xattrSets, inodeCount, newestMtime: newest };
+  }
 }

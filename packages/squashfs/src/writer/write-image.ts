@@ -21,8 +21,8 @@ import type { DirNode, FsNode } from '../tree/node.js';
 import type { Tree } from '../tree/tree.js';
 import { writeInodesAndDirectories } from './inodes.js';
 import type { WriteOptions, WriteResult } from './options.js';
-import { DataOrder, type DataFile } from './data-order.js';
-import { prepareTree, type PreparedTree } from './prepare.js';
+import { DataOrder } from './data-order.js';
+import { prepareTree, type PrepareOptions } from './prepare.js';
 import { resolveOptions, selectCodec } from './resolve-options.js';
 
 /**
@@ -40,15 +40,6 @@ function rootOf(root: DirNode | Tree): DirNode {
 }
 
 /** The files written while walking a lazy tree must be the files of the complete tree, in order. */
-function sameOrder(written: readonly DataFile[], complete: readonly DataFile[]): void {
-  const n = Math.min(written.length, complete.length);
-  let i = 0;
-  while (i < n && written[i]!.node === complete[i]!.node) i++;
-  if (i === n && written.length === complete.length) return;
-  const path = (complete[i] ?? written[i])!.path;
-  throw new SquashfsError('INVALID_ARGUMENT', `the tree changed while it was being written (at ${JSON.stringify(path)})`, { path });
-}
-
 function toSquashfsError(e: unknown): SquashfsError {
   if (e instanceof SquashfsError) return e;
   return new SquashfsError('IO', `writing the image failed: ${describe(e)}`, { cause: e });
@@ -71,13 +62,12 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
     const signal = options.signal;
     if (signal?.aborted) throw abortError(signal);
     const rootNode = rootOf(root);
-    const prepare = (): PreparedTree =>
-      prepareTree(rootNode, { allRoot: o.allRoot, xattrs: o.xattrs, clampMtime: o.clampMtime, onWarning: options.onWarning });
+    const prepareOptions: PrepareOptions = { allRoot: o.allRoot, xattrs: o.xattrs, clampMtime: o.clampMtime, onWarning: options.onWarning };
     // A tree with directories still to be read is walked in data order while its files are
-    // written (the scan overlaps compression), and checked once complete; any other tree is
-    // checked before anything is written.
+    // written, and prepared (checked, numbered) by that walk as it goes: the scan overlaps
+    // compression. Any other tree is prepared before anything is written.
     const lazy = hasLazyDirs(rootNode);
-    const early = lazy ? null : prepare();
+    const early = lazy ? null : prepareTree(rootNode, prepareOptions);
     const selected = selectCodec(options, portableCodecs);
     codec = selected.codec;
     owned = selected.owned;
@@ -116,7 +106,7 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
       ...(signal === undefined ? {} : { signal }),
     });
     const placements = new Map<FsNode, FilePlacement>();
-    const walk = early === null ? new DataOrder(rootNode) : null;
+    const walk = early === null ? new DataOrder(rootNode, prepareOptions) : null;
     const order = early?.files ?? walk!.files;
     const readAhead = new ReadAhead(order);
     try {
@@ -138,10 +128,8 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
     } finally {
       readAhead.cancel();
     }
-    // A lazily read tree is numbered and checked while the last blocks are still compressing.
-    const tree = early ?? prepare();
+    const tree = early ?? walk!.finish();
     await queue.drainAll();
-    if (early === null) sameOrder(order, tree.files);
     await codec.ready?.(); // compressSync works from here on (a zstd WASM module is loaded)
     const fragments = packer?.entries ?? [];
     if (signal?.aborted) throw abortError(signal);
