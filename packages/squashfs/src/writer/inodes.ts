@@ -15,7 +15,7 @@ export interface InodeContext {
   dirs: MetadataWriter;
   allRoot: boolean;
   clampMtime: number | undefined;
-  /** Inode reference by inode number - 1 (the export table). */
+  /** Inode reference by inode number - 1 (the export table); a hole until the inode is written. */
   exportRefs: number[];
 }
 
@@ -24,7 +24,6 @@ export interface InodeContext {
  * every directory listing. Returns the root inode reference.
  */
 export function writeInodesAndDirectories(ctx: InodeContext): number {
-  const refOf = new Map<FsNode, number>();
   const { tree } = ctx;
   const scratch = new LeWriter(256); // every inode is encoded here, then copied into the table
 
@@ -40,12 +39,11 @@ export function writeInodesAndDirectories(ctx: InodeContext): number {
     };
   };
 
-  const put = (node: FsNode, rec: InodeRecord): number => {
+  const put = (rec: InodeRecord): number => {
     const ref = ctx.inodes.ref();
     encodeInodeInto(rec, scratch.reset());
     ctx.inodes.write(scratch.data, 0, scratch.length);
-    ctx.exportRefs[rec.header.inodeNumber - 1] = ref;
-    refOf.set(node, ref);
+    ctx.exportRefs[rec.header.inodeNumber - 1] = ref; // also how a node written once is known
     return ref;
   };
 
@@ -80,8 +78,8 @@ export function writeInodesAndDirectories(ctx: InodeContext): number {
     const entries: ListingEntry[] = [];
     for (const c of kids) {
       const child = tree.nodes.get(c.node)!;
-      let ref = refOf.get(c.node);
-      if (ref === undefined) ref = c.node.kind === 'dir' ? dir(c.node, child, info.ino) : put(c.node, leaf(c.node, child));
+      let ref = ctx.exportRefs[child.ino - 1];
+      if (ref === undefined) ref = c.node.kind === 'dir' ? dir(c.node, child, info.ino) : put(leaf(c.node, child));
       entries.push({ name: c.name, inodeRef: ref, inodeNumber: child.ino, type: basicType(typeOf(c.node)) });
     }
     const startBlock = ctx.dirs.blockStart;
@@ -94,9 +92,9 @@ export function writeInodesAndDirectories(ctx: InodeContext): number {
       if (index.length > 0xffff) {
         throw new SquashfsError('LIMIT_EXCEEDED', `directory ${JSON.stringify(info.path)} is too large (${index.length} index entries)`, { path: info.path });
       }
-      return put(node, { kind: 'ldir', header: h, nlink, fileSize: size + 3, startBlock, parentInode: parentIno, offset, xattr, index });
+      return put({ kind: 'ldir', header: h, nlink, fileSize: size + 3, startBlock, parentInode: parentIno, offset, xattr, index });
     }
-    return put(node, { kind: 'dir', header: h, startBlock, nlink, fileSize: size + 3, offset, parentInode: parentIno });
+    return put({ kind: 'dir', header: h, startBlock, nlink, fileSize: size + 3, offset, parentInode: parentIno });
   };
 
   return dir(tree.root, tree.nodes.get(tree.root)!, tree.inodeCount + 1);
