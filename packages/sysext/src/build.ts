@@ -1,5 +1,5 @@
 import { contentFromBytes, Tree, type DirNode, type FsNode, type ImageSink, type WriteProgress, type WriteResult } from '@sysext-bakery/squashfs';
-import { createFileSink, fromDirectory, nodeCodecs, sha256OfFile, writeImage } from './deps.js';
+import { createFileSink, fromDirectory, nodeCodecs, writeImage } from './deps.js';
 import { SysextError, type SysextWarning } from './errors.js';
 import { EXTENSION_RELEASE_DIR, formatExtensionRelease, validateArchitecture, validateImageName } from './extension-release.js';
 import { validateSysextTree } from './validate.js';
@@ -73,10 +73,6 @@ function withFile(root: DirNode, dirPath: string, name: string, node: FsNode, mt
   return newRoot;
 }
 
-/** SHA-256 (hex) of a file. */
-export function sha256File(path: string): Promise<string> {
-  return sha256OfFile(path);
-}
 
 function checkEpoch(epoch: number): void {
   if (!Number.isInteger(epoch) || epoch < 0 || epoch > 0xffff_ffff) {
@@ -146,7 +142,7 @@ export async function buildSysext(options: BuildSysextOptions): Promise<BuildSys
   if (path !== undefined) {
     result.path = path;
     if (options.verify !== false) await verifySysextImage(path, { name: options.name, full: true });
-    result.sha256 = fileSink?.sha256 ?? (await sha256File(path));
+    result.sha256 = fileSink!.sha256; // a file sink asked for the digest gives it at close()
   }
   return result;
 }

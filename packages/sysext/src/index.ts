@@ -18,7 +18,9 @@ export {
   type ExtensionReleaseCheck,
 } from './extension-release.js';
 export { validateSysextTree } from './validate.js';
-export { buildSysext, sha256File, type BuildSysextOptions, type BuildSysextResult, type Compression } from './build.js';
+export { buildSysext, type BuildSysextOptions, type BuildSysextResult, type Compression } from './build.js';
+/** SHA-256 (hex) of a file. */
+export { sha256OfFile as sha256File } from './deps.js';
 export {
   createSysext,
   createFromRecipe,

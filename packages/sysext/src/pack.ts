@@ -5,7 +5,6 @@ import { createGunzip } from 'node:zlib';
 import { applyOverrides, parseOverride, Tree, type WriteProgress, type WriteResult } from '@sysext-bakery/squashfs';
 import { addTar, createFileSink, fromDirectory, nodeCodecs, writeImage } from './deps.js';
 import { SysextError } from './errors.js';
-import { sha256File } from './build.js';
 
 export interface PackOptions {
   /** A directory, or with `tar: true` a tar/tar.gz file or `-` for standard input. */
@@ -114,5 +113,6 @@ export async function packImage(options: PackOptions): Promise<PackResult> {
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
-  return { path: options.output, size: write.size, sha256: sink.sha256 ?? (await sha256File(options.output)), write, unmatchedOverrides };
+  // The sink was asked for the digest: it has it once writeImage closed it.
+  return { path: options.output, size: write.size, sha256: sink.sha256!, write, unmatchedOverrides };
 }

@@ -8,21 +8,27 @@ import type { DirNode, FsNode } from './node.js';
  * first: {@link loadDirSync} for one directory (synchronous loaders only), {@link loadTree} for all.
  */
 
+/**
+ * Starts loading `dir` if it is still to be read (the loader runs once; it removes `dir.load`):
+ * undefined once it is loaded, or the promise of a loader that reads asynchronously.
+ */
+export function startLoad(dir: DirNode): Promise<void> | undefined {
+  const pending = dir.load?.call(dir);
+  return pending !== undefined && typeof (pending as Promise<void>).then === 'function' ? (pending as Promise<void>) : undefined;
+}
+
 /** Loads `dir` if it is still to be read; a loader that returns a promise is an error here. */
 export function loadDirSync(dir: DirNode, path: string): void {
-  const load = dir.load;
-  if (load === undefined) return;
-  const pending = load.call(dir);
-  if (pending !== undefined && typeof (pending as Promise<void>).then === 'function') {
-    (pending as Promise<void>).catch(() => {}); // reported by whoever awaits the loader next
+  const pending = startLoad(dir);
+  if (pending !== undefined) {
+    pending.catch(() => {}); // reported by whoever awaits the loader next
     throw new SquashfsError('INVALID_ARGUMENT', `${JSON.stringify(path)} is read lazily and asynchronously: await loadTree(tree) before walking or changing the tree`, { path });
   }
 }
 
-/** Loads `dir` if it is still to be read (the loader runs once; it removes `dir.load`). */
+/** Loads `dir` if it is still to be read. */
 export async function loadDir(dir: DirNode): Promise<void> {
-  const load = dir.load;
-  if (load !== undefined) await load.call(dir);
+  await startLoad(dir);
 }
 
 /** Loads every directory of the tree that is still to be read. */

@@ -1,4 +1,5 @@
 import { SquashfsError } from '../errors.js';
+import { startLoad } from '../tree/lazy.js';
 import type { DirNode, FileNode } from '../tree/node.js';
 import { TreePreparer, type Child, type NodeInfo, type PrepareOptions, type PreparedTree } from './prepare.js';
 
@@ -79,8 +80,8 @@ export class DataOrder {
 
   /** Loads `dir` (a promise only when its loader returns one), then lists its sorted children. */
   private enter(dir: DirNode, info: NodeInfo): Promise<void> | undefined {
-    const loading = dir.load?.call(dir);
-    if (loading !== undefined && typeof (loading as Promise<void>).then === 'function') return (loading as Promise<void>).then(() => this.push(dir, info));
+    const loading = startLoad(dir);
+    if (loading !== undefined) return loading.then(() => this.push(dir, info));
     this.push(dir, info);
     return undefined;
   }

@@ -104,6 +104,11 @@ function checkNode(node: FsNode, path: string): void {
   }
 }
 
+/** The tree path of entry `name` of the directory at `dirPath`. */
+function childPath(dirPath: string, name: string): string {
+  return dirPath === '/' ? `/${name}` : `${dirPath}/${name}`;
+}
+
 /**
  * The entries of `dir` (at `path`) sorted by name bytes, each name and node checked
  * (INVALID_NAME, INVALID_ARGUMENT naming the entry's path).
@@ -112,11 +117,11 @@ function sortedChildren(dir: DirNode, path: string): Child[] {
   if (!(dir.entries instanceof Map)) throw bad(path, 'directory entries are not a Map');
   const list: Child[] = [];
   dir.entries.forEach((node, name) => {
-    const childPath = path === '/' ? `/${name}` : `${path}/${name}`;
+    const at = childPath(path, name);
     const why = typeof name === 'string' ? nameProblem(name) : 'not a string';
-    if (why !== undefined) throw new SquashfsError('INVALID_NAME', `invalid name ${JSON.stringify(name)} at ${JSON.stringify(childPath)}: ${why}`, { path: childPath });
-    if (node === null || typeof node !== 'object') throw bad(childPath, 'entry is not a node');
-    list.push({ name: nameBytes(name), key: name, node, path: childPath });
+    if (why !== undefined) throw new SquashfsError('INVALID_NAME', `invalid name ${JSON.stringify(name)} at ${JSON.stringify(at)}: ${why}`, { path: at });
+    if (node === null || typeof node !== 'object') throw bad(at, 'entry is not a node');
+    list.push({ name: nameBytes(name), key: name, node, path: at });
   });
   return list.sort((a, b) => compareBytes(a.name, b.name));
 }
@@ -218,7 +223,7 @@ export class TreePreparer {
       for (const c of list) if (entries.get(c.key) !== c.node) return c.path;
       if (entries.size !== list.length) {
         const listed = new Set(list.map((c) => c.key));
-        for (const name of entries.keys()) if (!listed.has(name)) return info.path === '/' ? `/${name}` : `${info.path}/${name}`;
+        for (const name of entries.keys()) if (!listed.has(name)) return childPath(info.path, name);
       }
     }
     return undefined;

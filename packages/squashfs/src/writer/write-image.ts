@@ -39,7 +39,6 @@ function rootOf(root: DirNode | Tree): DirNode {
   throw new SquashfsError('INVALID_ARGUMENT', 'writeImage needs a DirNode or a Tree');
 }
 
-/** The files written while walking a lazy tree must be the files of the complete tree, in order. */
 function toSquashfsError(e: unknown): SquashfsError {
   if (e instanceof SquashfsError) return e;
   return new SquashfsError('IO', `writing the image failed: ${describe(e)}`, { cause: e });
