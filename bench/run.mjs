@@ -176,6 +176,21 @@ function ceiling(dir, codec) {
   return { ...best, all: all.map((c) => ({ via: c.via, mbPerSec: c.mbPerSec, ratio: c.ratio })) };
 }
 
+/**
+ * CPU seconds it takes just to read the payload (bench/io-floor.mjs: readdir, lstat, xattr list,
+ * open, read, close, one thread), or null when it cannot run.
+ */
+function ioFloor(dir) {
+  try {
+    const argv = [...nicePrefix, process.execPath, path.join(here, 'io-floor.mjs'), dir];
+    const out = execFileSync(argv[0], argv.slice(1), { cwd: repo, encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+    return JSON.parse(out.trim().split('\n').pop());
+  } catch (e) {
+    log(`I/O floor unavailable: ${String(e.stderr ?? e.message).trim().split('\n').pop()}`);
+    return null;
+  }
+}
+
 /** The ceiling measurement with the median speed, with every round's speed in `rounds`. */
 function medianCeiling(all) {
   if (all.length === 0) return null;
@@ -228,6 +243,7 @@ for (const [name, payload] of Object.entries(payloads)) {
     // The ceiling is measured once per round, after both tools, so that it sees the same machine
     // (the speed of this machine drifts by several % within minutes); its median is reported.
     const ceilings = [];
+    const floors = [];
     let verify = null;
     for (let i = 0; i < runs; i++) {
       const order = i % 2 === 0 ? ['ours', 'mksquashfs'] : ['mksquashfs', 'ours'];
@@ -264,9 +280,19 @@ for (const [name, payload] of Object.entries(payloads)) {
       if (c) {
         ceilings.push(c);
         log(`${key} run ${i + 1}/${runs} codec ceiling ${c.mbPerSec.toFixed(1)} MB/s (${c.all.map((x) => `${x.via} ${x.mbPerSec.toFixed(1)}`).join(', ')}; ${c.cores} cores)`);
+        const io = ioFloor(payload.dir);
+        if (io) {
+          floors.push(io);
+          log(`${key} run ${i + 1}/${runs} reading the payload alone: ${io.cpuSeconds.toFixed(3)} cpu-s${io.xattrs ? '' : ' (no xattr module)'}`);
+        }
       }
     }
     const ceil = medianCeiling(ceilings);
+    // The best share of the ceiling a packer can reach: the codec's time on all cores plus the
+    // CPU time of reading the input spread over all cores (no tree, tables, hashing or start-up).
+    const io = floors.length === 0 ? null : { cpuSeconds: median(floors.map((x) => x.cpuSeconds)), xattrs: floors[0].xattrs, rounds: floors.map((x) => x.cpuSeconds) };
+    const ceilSeconds = ceil ? payload.bytes / 1048576 / ceil.mbPerSec : null;
+    const bound = ceil && io ? ceilSeconds / (ceilSeconds + io.cpuSeconds / ceil.cores) : null;
     const ok = (s) => s.filter((m) => m.code === 0);
     const stat = (tool) => {
       const s = ok(samples[tool]);
@@ -295,6 +321,8 @@ for (const [name, payload] of Object.entries(payloads)) {
       oursMBps: ours.wallMedian ? payload.bytes / 1048576 / ours.wallMedian : null,
       mksquashfsMBps: mk.wallMedian ? payload.bytes / 1048576 / mk.wallMedian : null,
       ceiling: ceil,
+      ioFloor: io,
+      ceilingBound: bound,
       verify,
       target: TARGETS[key],
     };
@@ -311,7 +339,7 @@ for (const [name, payload] of Object.entries(payloads)) {
 const f = (x, d = 2) => (x === null || x === undefined ? '-' : x.toFixed(d));
 const verdict = (value, limit) => (value === null ? '' : value <= limit ? ' ok' : ' MISS');
 const rows = [
-  ['case', 'ours s', 'mksq s', 'time ratio', 'size ratio', 'ours MB', 'mksq MB', 'ours MB/s', 'mksq MB/s', 'ceiling MB/s', 'ours/ceil', 'ours cpu s', 'mksq cpu s', 'cpu ratio', 'noise'],
+  ['case', 'ours s', 'mksq s', 'time ratio', 'size ratio', 'ours MB', 'mksq MB', 'ours MB/s', 'mksq MB/s', 'ceiling MB/s', 'ours/ceil', 'bound', 'ours cpu s', 'mksq cpu s', 'cpu ratio', 'noise'],
 ];
 for (const r of results) {
   rows.push([
@@ -326,6 +354,7 @@ for (const r of results) {
     f(r.mksquashfsMBps, 1),
     r.ceiling ? `${f(r.ceiling.mbPerSec, 1)} ${r.ceiling.via}` : '-',
     r.oursVsCeiling === null ? '-' : `${(r.oursVsCeiling * 100).toFixed(0)}%${r.oursVsCeiling >= 0.85 ? ' ok' : ' MISS'}`,
+    r.ceilingBound === null ? '-' : `${(r.ceilingBound * 100).toFixed(0)}%`,
     f(r.ours.cpuMedian, 1),
     f(r.mksquashfs.cpuMedian, 1),
     r.ours.cpuMedian && r.mksquashfs.cpuMedian ? f(r.ours.cpuMedian / r.mksquashfs.cpuMedian, 3) : '-',
@@ -338,6 +367,7 @@ console.log(`ours = ${oursMode === 'cli' ? 'bakery pack' : 'writeImage via bench
 for (const [name, p] of Object.entries(payloads)) console.log(`  ${name}: ${p.files} files, ${(p.bytes / 1048576).toFixed(1)} MiB, gzip block ratio ~${p.gzipRatioSample}${p.realBinaries !== undefined ? `, ${p.realBinaries} real binaries + ${p.generated} generated` : ''}`);
 console.log('');
 for (const row of rows) console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+console.log('bound = the best share of the ceiling possible: the ceiling\'s time plus the CPU time of only reading the input (bench/io-floor.mjs) spread over all cores');
 console.log('noise = largest share of the machine\'s CPU that other processes used during a run (should be ~0%; re-run if not)');
 console.log('targets: time ratio <= 0.8 (large/gzip), 1.0 otherwise; size ratio <= 1.02 (large/gzip), 1.01 otherwise; RSS <= mksquashfs; ours >= 85% of ceiling');
 if (typeof zlib.zstdCompress !== 'function' && results.some((r) => r.codec === 'zstd')) {
