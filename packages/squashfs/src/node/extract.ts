@@ -2,16 +2,21 @@
  * Node adapters for the reader: an ImageSource over a file, and extraction of an image to a
  * directory (files, directories, symlinks, hard links, modes, owners, times, devices and FIFOs).
  */
-import { execFile } from 'node:child_process';
 import { chmod, chown, lchown, link, lutimes, mkdir, open, readdir, symlink, utimes } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
-import { promisify } from 'node:util';
 import { SquashfsError } from '../errors.js';
 import type { ImageSource } from '../io/sink.js';
 import { SquashfsImage, type OpenOptions } from '../reader/image.js';
 import type { EntryStat } from '../reader/entry.js';
 
-const run = promisify(execFile);
+/**
+ * Runs a command (mknod, for devices and FIFOs). node:child_process is loaded on first use: it
+ * pulls in net, dgram and their streams, which nothing else in `bakery pack` needs.
+ */
+async function run(file: string, args: string[]): Promise<void> {
+  const { execFile } = await import('node:child_process');
+  await new Promise<void>((done, fail) => execFile(file, args, (error) => (error ? fail(error) : done())));
+}
 
 /** Positional reads from a file through a FileHandle; `close()` closes it. */
 export async function fileImageSource(path: string): Promise<ImageSource> {
