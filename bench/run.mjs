@@ -70,9 +70,11 @@ if (gnuTime === null) log('WARNING: /usr/bin/time missing (Debian package "time"
 const sqfsdiff = which('sqfsdiff');
 const mksquashfsVersion = execFileSync(mksquashfs, ['-version'], { encoding: 'utf8' }).split('\n')[0];
 
-const cliPath = path.join(repo, 'packages/sysext/dist/cli.js');
+// The installed `bakery` command: its launcher runs the bundle (or dist/cli.js after `tsc -b` only).
+const cliPath = path.join(repo, 'packages/sysext/bin/bakery.js');
+const built = ['packages/sysext/dist/bundle/bakery.js', 'packages/sysext/dist/cli.js'].some((p) => fs.existsSync(path.join(repo, p)));
 const libDriver = path.join(here, 'pack-lib.mjs');
-const oursMode = opt('ours', fs.existsSync(cliPath) ? 'cli' : 'lib');
+const oursMode = opt('ours', built ? 'cli' : 'lib');
 if (oursMode === 'lib' && !fs.existsSync(path.join(repo, 'packages/squashfs/dist/index.js'))) {
   console.error('packages/squashfs/dist is missing: run `npm run build` first');
   process.exit(1);
@@ -221,7 +223,7 @@ const TARGETS = {
 fs.mkdirSync(workDir, { recursive: true });
 fs.mkdirSync(outDir, { recursive: true });
 const cores = os.availableParallelism?.() ?? os.cpus().length;
-log(`node ${process.version} (${process.execPath}), ${cores} cores, ${mksquashfsVersion}, ours via ${oursMode === 'cli' ? 'bakery pack (packages/sysext/dist/cli.js)' : 'bench/pack-lib.mjs (writeImage)'}`);
+log(`node ${process.version} (${process.execPath}), ${cores} cores, ${mksquashfsVersion}, ours via ${oursMode === 'cli' ? 'bakery pack (packages/sysext/bin/bakery.js)' : 'bench/pack-lib.mjs (writeImage)'}`);
 
 let commit = null;
 try {

@@ -7,5 +7,8 @@ import module from 'node:module';
 // `bakery pack` 196-222 ms -> 154-186 ms measured on Node 24. Older Node: no cache, same behavior.
 (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
+// Stack traces (BAKERY_DEBUG=1, --debug) name the compiled modules, not the bundle's chunks.
+if (process.env['BAKERY_DEBUG'] === '1' || process.argv.includes('--debug')) process.setSourceMapsEnabled(true);
+
 const { main } = await import('./cli/main.js');
 await main();

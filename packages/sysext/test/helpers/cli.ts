@@ -5,11 +5,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
-export const CLI = resolve(REPO_ROOT, 'packages/sysext/dist/cli.js');
+/** The installed command: the launcher, which runs the bundle (dist/bundle/bakery.js). */
+export const CLI = resolve(REPO_ROOT, 'packages/sysext/bin/bakery.js');
+const BUNDLE = resolve(REPO_ROOT, 'packages/sysext/dist/bundle/bakery.js');
 
-/** The CLI tests spawn the built CLI; build it when dist is missing (plain `vitest run`). */
+/** The CLI tests spawn the built CLI; build it when the bundle is missing (plain `vitest run`). */
 export function ensureBuilt(): void {
-  if (!existsSync(CLI)) execFileSync('npx', ['tsc', '-b'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  if (!existsSync(BUNDLE)) execFileSync('npm', ['run', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
 }
 
 export interface RunResult {
