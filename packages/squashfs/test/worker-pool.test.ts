@@ -4,7 +4,7 @@
  * codec (never left pending), the other jobs must be unaffected, and a later job starts a new
  * worker.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SquashfsError } from '@sysext-bakery/squashfs';
 import { WASM_WORKER_SOURCE } from '../src/node/wasm-worker-source.js';
 import { WorkerPool } from '../src/node/worker-pool.js';
@@ -78,6 +78,46 @@ describe('WorkerPool', () => {
     try {
       const jobs = [pool.compress(block(5), 7), pool.compress(block(6), 7)];
       for (const job of jobs) await expect(job).rejects.toThrow(/cannot load the gzip WASM module/);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('starting(): the caller compresses the first block, and the next ones until a started worker has loaded its codec', async () => {
+    // Says it is ready when its first job comes (like a codec loaded late), then answers as TOY.
+    const gated = `
+const { parentPort, workerData } = require('node:worker_threads');
+parentPort.on('message', (msg) => {
+  Atomics.store(workerData.ready, 0, 1);
+  const out = new Uint8Array(msg.block).reverse();
+  parentPort.postMessage({ id: msg.id, out, back: msg.block }, [out.buffer, msg.block.buffer]);
+});
+`;
+    const pool = new WorkerPool('toy', 2, gated, { unused: true });
+    try {
+      expect(pool.starting()).toBe(true);
+      expect(pool.started).toBe(0); // an image of one block starts no worker
+      expect(pool.starting()).toBe(true);
+      expect(pool.started).toBe(2); // the second block starts them all
+      expect(pool.starting()).toBe(true); // none has loaded its codec yet
+      expect((await pool.compress(block(7), 1))[63]).toBe(7);
+      expect(pool.starting()).toBe(false);
+      expect(pool.started).toBe(2);
+    } finally {
+      await pool.close();
+    }
+    expect(pool.starting()).toBe(false);
+  });
+
+  it('starting() is false once every started worker died before it was ready (jobs then report the failure)', async () => {
+    const dying = `process.exit(4);`;
+    const pool = new WorkerPool('toy', 2, dying, null);
+    try {
+      pool.starting();
+      expect(pool.starting()).toBe(true);
+      await vi.waitFor(() => expect(pool.started).toBe(0));
+      expect(pool.starting()).toBe(false);
+      await expect(pool.compress(block(8), 1)).rejects.toThrow(/toy worker exited \(code 4\)/);
     } finally {
       await pool.close();
     }

@@ -112,13 +112,18 @@ function asyncCalls(
   };
 }
 
-/** A codec whose blocks are compressed by a pool of worker threads; `compressSync` on this thread. */
+/**
+ * A codec whose blocks are compressed by a pool of worker threads; `compressSync` on this thread,
+ * which also compresses the blocks that come before any worker can take them (see
+ * WorkerPool.starting: same codec, same bytes) when `syncReady()` says it can.
+ */
 function poolCodec(
   name: CompressionName,
   level: number,
   pool: WorkerPool,
   compressSync: (block: Uint8Array) => Uint8Array | null,
   ready?: () => Promise<void>,
+  syncReady: () => boolean = () => true,
 ): Codec {
   return {
     id: COMPRESSION_ID[name],
@@ -127,6 +132,7 @@ function poolCodec(
     options: compressorOptions(name, level),
     async compress(block) {
       if (block.length === 0) return null;
+      if (syncReady() && pool.starting()) return compressSync(block);
       return smaller(await pool.compress(block, level), block);
     },
     compressSync,
@@ -174,7 +180,7 @@ function createNativeZstd(api: NativeZstd, level: number, concurrency: number): 
 }
 
 /** Where a WASM worker loads its module from. */
-function wasmWorkerData(name: CompressionName): unknown {
+function wasmWorkerData(name: CompressionName): object {
   const modulePath = createRequire(import.meta.url).resolve(name === 'gzip' ? 'libdeflate' : '@bokuweb/zstd-wasm');
   return name === 'gzip' ? { kind: 'gzip', moduleUrl: pathToFileURL(modulePath).href } : { kind: 'zstd', modulePath };
 }
@@ -186,9 +192,16 @@ function wasmWorkerData(name: CompressionName): unknown {
 function createWasmWorkers(name: CompressionName, level: number, concurrency: number): Codec {
   const pool = new WorkerPool(name, concurrency, WASM_WORKER_SOURCE, wasmWorkerData(name));
   if (name === 'gzip') return poolCodec(name, level, pool, (block) => deflateZlibBlock(block, level));
-  return poolCodec(name, level, pool, (block) => zstdCompressWasmBlock(block, level), async () => {
-    if (!zstdWasmLoaded()) await loadZstdWasm();
-  });
+  return poolCodec(
+    name,
+    level,
+    pool,
+    (block) => zstdCompressWasmBlock(block, level),
+    async () => {
+      if (!zstdWasmLoaded()) await loadZstdWasm();
+    },
+    zstdWasmLoaded,
+  );
 }
 
 /** Loads the main-thread zstd WASM so that compressSync() of worker-backed zstd codecs works. */

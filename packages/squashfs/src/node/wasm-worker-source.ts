@@ -5,7 +5,8 @@
  * one-shot ZSTD_compress: one frame with the content size) or `{ kind: 'gzip', moduleUrl }` (the
  * ESM `libdeflate` package, loaded with import(); its zlib stream). It answers `{ id, level, block }`
  * with `{ id, out }` or `{ id, error }`, handing `block`'s buffer back as `back`; messages that come
- * before the module is loaded wait in a queue. A module that cannot load is reported as `{ id: -1 }`.
+ * before the module is loaded wait in a queue; once it is loaded the worker sets
+ * `workerData.ready[0]` to 1 (see WorkerPool.starting). A module that cannot load is reported as `{ id: -1 }`.
  * As on the main thread (compress/deflate-wasm.ts), the process error listeners libdeflate's
  * emscripten glue adds on first use are removed again.
  */
@@ -51,6 +52,7 @@ parentPort.on('message', (msg) => {
 load().then(
   (fn) => {
     compress = fn;
+    Atomics.store(workerData.ready, 0, 1);
     for (const msg of queue.splice(0)) handle(msg);
   },
   (error) => parentPort.postMessage({ id: -1, error: 'cannot load the ' + workerData.kind + ' WASM module: ' + String(error) }),

@@ -2,8 +2,9 @@
  * A pool of compression worker threads: zstd or gzip in WASM (wasm-worker-source.ts), or node:zlib
  * zstd (zlib-worker-source.ts). Jobs go to the worker with the fewest jobs in flight; each result is
  * matched to its job by id, so every `compress()` promise resolves with its own block whatever order
- * the workers finish in. Workers start on first use, are unref'ed while idle (an idle pool never
- * keeps the process alive) and are terminated by close().
+ * the workers finish in. Workers start on first use (or with {@link WorkerPool.starting}), set
+ * `workerData.ready[0]` (an Int32Array on shared memory) to 1 once their codec is loaded, are
+ * unref'ed while idle (an idle pool never keeps the process alive) and are terminated by close().
  */
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { SquashfsError } from '../errors.js';
@@ -16,6 +17,8 @@ interface Job {
 interface PoolWorker {
   worker: Worker;
   jobs: Map<number, Job>;
+  /** Set to 1 by the worker (shared memory) once it has loaded its codec. */
+  ready: Int32Array;
 }
 
 interface WorkerReply {
@@ -33,11 +36,13 @@ export class WorkerPool {
   private readonly name: string;
   private readonly size: number;
   private readonly source: string;
-  private readonly workerData: unknown;
+  private readonly workerData: object | null;
   private readonly resourceLimits: ResourceLimits | undefined;
   private readonly workers: PoolWorker[] = [];
   private nextId = 0;
   private closed = false;
+  /** Calls of {@link starting}; the workers start on the second one. */
+  private startingCalls = 0;
   /** Input buffers the workers handed back (all of one capacity: the largest block seen). */
   private readonly spare: ArrayBuffer[] = [];
   private capacity = 0;
@@ -47,12 +52,35 @@ export class WorkerPool {
    * `{ id, level, block }` with `{ id, out }` or `{ id, error }` (and `{ id: -1, error }` when it
    * cannot start), started with `workerData` and `resourceLimits`.
    */
-  constructor(name: string, size: number, source: string, workerData: unknown, resourceLimits?: ResourceLimits) {
+  constructor(name: string, size: number, source: string, workerData: object | null, resourceLimits?: ResourceLimits) {
     this.name = name;
     this.size = Math.max(1, Math.floor(size));
     this.source = source;
     this.workerData = workerData;
     this.resourceLimits = resourceLimits;
+  }
+
+  /**
+   * True while no worker can take a job yet, for callers that can compress on their own thread
+   * meanwhile instead of waiting: on the first call (nothing is started for it: an image of one
+   * block needs no worker), then until a started worker has loaded its codec (a Node isolate, then
+   * the codec: 50-100 ms, in which the caller compresses 10-20 blocks). The second call starts all
+   * the workers. False once the pool is closed, or when every started worker died before it was
+   * ready (jobs then go through {@link compress}, which starts new ones and reports their errors).
+   */
+  starting(): boolean {
+    if (this.closed) return false;
+    const call = this.startingCalls++;
+    if (call === 0) return true;
+    if (call === 1) while (this.workers.length < this.size) this.spawn();
+    // Shared memory, not a message: this thread may compress many blocks before it next turns
+    // to its event loop (the sink's writes are what it waits for).
+    return this.workers.length > 0 && !this.workers.some((w) => Atomics.load(w.ready, 0) === 1);
+  }
+
+  /** Workers running (started and not retired). */
+  get started(): number {
+    return this.workers.length;
   }
 
   compress(block: Uint8Array, level: number): Promise<Uint8Array> {
@@ -101,9 +129,10 @@ export class WorkerPool {
   }
 
   private spawn(): PoolWorker {
-    const worker = new Worker(this.source, { eval: true, workerData: this.workerData, ...(this.resourceLimits ? { resourceLimits: this.resourceLimits } : {}) });
-    worker.unref();
-    const slot: PoolWorker = { worker, jobs: new Map() };
+    const ready = new Int32Array(new SharedArrayBuffer(4));
+    const workerData = { ...(this.workerData ?? {}), ready };
+    const worker = new Worker(this.source, { eval: true, workerData, ...(this.resourceLimits ? { resourceLimits: this.resourceLimits } : {}) });
+    const slot: PoolWorker = { worker, jobs: new Map(), ready };
     worker.on('message', (reply: WorkerReply) => {
       if (reply.id < 0) {
         this.retire(slot, new SquashfsError('IO', reply.error ?? 'compression worker failed'));
@@ -119,6 +148,9 @@ export class WorkerPool {
     });
     worker.on('error', (error) => this.retire(slot, new SquashfsError('IO', `${this.name} worker failed: ${error.message}`, { cause: error })));
     worker.on('exit', (code) => this.retire(slot, new SquashfsError('IO', `${this.name} worker exited (code ${code})`)));
+    // After the listeners: adding a 'message' listener refs the worker again (a worker started by
+    // starting() and never given a job would then keep the process alive).
+    worker.unref();
     this.workers.push(slot);
     return slot;
   }

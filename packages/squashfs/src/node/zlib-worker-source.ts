@@ -2,7 +2,7 @@
  * Source of a node:zlib zstd worker thread (CommonJS, run with `eval: true` like
  * wasm-worker-source.ts). `workerData` is `{ options, levelParam }`: the options of
  * `zstdCompressSync` without the per-block parts (level, output chunk size, pledged size), which
- * the worker adds. Answers `{ id, level, block }` with `{ id, out }` (a
+ * the worker adds. Sets `workerData.ready[0]` to 1 when started. Answers `{ id, level, block }` with `{ id, out }` (a
  * view of zlib's output, its buffer transferred) or `{ id, error }`, handing `block`'s buffer back
  * as `back`. Same zstd call, same parameters as the async codec: the same bytes.
  */
@@ -11,6 +11,7 @@ export const ZLIB_WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const zlib = require('node:zlib');
 const { options, levelParam } = workerData;
+Atomics.store(workerData.ready, 0, 1);
 parentPort.on('message', (msg) => {
   try {
     const length = msg.block.length;
