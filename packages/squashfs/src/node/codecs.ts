@@ -12,6 +12,10 @@
  * - decompression: node:zlib `inflateSync` / `zstdDecompressSync` with `maxOutputLength`; zstd on
  *   older Node falls back to the portable decoder (fzstd).
  *
+ * Worker-backed codecs compress the first block on the calling thread (an image of one block starts
+ * no worker), and the blocks that come while the started workers are still loading their codec
+ * (50-100 ms): the caller does not wait for them.
+ *
  * Compressed output does not depend on scheduling. gzip images are the same bytes as the portable
  * codecs'; zstd ones the same for a given zstd version (native and WASM zstd may differ).
  */
