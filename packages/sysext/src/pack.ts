@@ -1,10 +1,9 @@
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { applyOverrides, parseOverride, Tree, type WriteProgress, type WriteResult } from '@sysext-bakery/squashfs';
 import { addTar, createFileSink, fromDirectory, nodeCodecs, writeImage } from './deps.js';
 import { SysextError } from './errors.js';
+import { gunzipStream, readArchive } from './archive-stream.js';
 
 export interface PackOptions {
   /** A directory, or with `tar: true` a tar/tar.gz file or `-` for standard input. */
@@ -52,7 +51,7 @@ export function parseSourceDateEpoch(value: string | undefined): number | undefi
 }
 
 async function readTar(input: string, stdin: NodeJS.ReadableStream | undefined): Promise<Tree> {
-  const raw: NodeJS.ReadableStream = input === '-' ? (stdin ?? process.stdin) : createReadStream(input);
+  const raw: NodeJS.ReadableStream = input === '-' ? (stdin ?? process.stdin) : readArchive(input);
   // Sniff the first bytes for the gzip magic, then hand the whole stream on.
   const iterator = (raw as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   const first = await iterator.next();
@@ -66,7 +65,7 @@ async function readTar(input: string, stdin: NodeJS.ReadableStream | undefined):
     }
   }
   let stream: AsyncIterable<Uint8Array> = Readable.from(rest());
-  if (head !== undefined && head[0] === 0x1f && head[1] === 0x8b) stream = (stream as Readable).pipe(createGunzip());
+  if (head !== undefined && head[0] === 0x1f && head[1] === 0x8b) stream = (stream as Readable).pipe(gunzipStream());
   const tree = new Tree();
   await addTar(tree, stream, {});
   return tree;

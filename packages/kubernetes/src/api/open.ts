@@ -16,7 +16,7 @@ import type { FetchedArtifact } from './fetch.js';
 export async function* openArtifact(artifact: Pick<FetchedArtifact, 'path' | 'sha256' | 'size' | 'fileName' | 'url'>): AsyncGenerator<Uint8Array, void, undefined> {
   const hash = createHash('sha256');
   let size = 0;
-  for await (const chunk of createReadStream(artifact.path)) {
+  for await (const chunk of createReadStream(artifact.path, { highWaterMark: 1 << 20 })) {
     const buf = chunk as Buffer;
     hash.update(buf);
     size += buf.length;

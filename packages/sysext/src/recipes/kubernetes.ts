@@ -1,6 +1,4 @@
-import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createGunzip } from 'node:zlib';
 import {
   fetchKubernetesArtifacts,
   listKubernetesVersions,
@@ -11,6 +9,7 @@ import {
   type FetchedArtifact,
 } from '@sysext-bakery/kubernetes';
 import { Tree } from '@sysext-bakery/squashfs';
+import { gunzipStream, readArchive } from '../archive-stream.js';
 import { addTar, contentFromPath } from '../deps.js';
 import { SysextError } from '../errors.js';
 import type { Recipe, RecipeBuild, RecipeBuildOptions, RecipeOptionValues } from './recipe.js';
@@ -45,8 +44,8 @@ async function isGzip(path: string): Promise<boolean> {
 
 /** Unpacks a (gzipped) tarball into `prefix` of the tree, keeping the members' modes. */
 export async function addTarball(tree: Tree, path: string, prefix: string): Promise<void> {
-  const raw = createReadStream(path);
-  const stream = (await isGzip(path)) ? raw.pipe(createGunzip()) : raw;
+  const raw = readArchive(path);
+  const stream = (await isGzip(path)) ? raw.pipe(gunzipStream()) : raw;
   await addTar(tree, stream as AsyncIterable<Uint8Array>, { prefix });
 }
 
