@@ -312,6 +312,22 @@ describe('node decompressors', () => {
     expect(() => d.decompress(z.subarray(0, z.length - 4), block.length)).toThrow();
     expect(nodeCodecs.decompressor(4)).toBeUndefined();
   });
+
+  it.each([
+    ['gzip', 1, (b: Uint8Array) => new Uint8Array(zlib.deflateSync(b))],
+    ['zstd', 6, (b: Uint8Array) => portableCodecs.createCodec('zstd').compressSync(b)!],
+  ] as const)('%s decompressAsync: the same bytes as decompress, rejecting what it throws on', async (name, id, compress) => {
+    const d = nodeCodecs.decompressor(id)!;
+    if (d.decompressAsync === undefined) {
+      expect(name).toBe('zstd'); // Node < 22.15: the portable decoder, synchronous only
+      return;
+    }
+    if (name === 'zstd') await ready(); // the portable zstd encoder's WASM
+    const z = compress(block);
+    expectBytes(await d.decompressAsync(z, block.length), d.decompress(z, block.length));
+    await expect(d.decompressAsync(z, block.length - 1)).rejects.toThrow();
+    await expect(d.decompressAsync(z.subarray(0, z.length - 4), block.length)).rejects.toThrow();
+  });
 });
 
 describe('levels', () => {

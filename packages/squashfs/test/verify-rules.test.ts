@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SquashfsError, SquashfsImage, sourceFromBytes, verifyImage, type VerifyReport } from '@sysext-bakery/squashfs';
+import { SquashfsError, SquashfsImage, sourceFromBytes, verifyImage, type CodecProvider, type VerifyReport } from '@sysext-bakery/squashfs';
+import { nodeCodecs } from '@sysext-bakery/squashfs/node';
 import { SEED_DIR } from './fuzz/harness.js';
 
 const load = (name: string) => new Uint8Array(readFileSync(`${SEED_DIR}${name}.sqfs`));
@@ -201,5 +202,62 @@ describe('verifyImage on targeted corruption', () => {
     put32(b, 4, 0xffffffff);
     // the export index for 2^32 inodes would be 32 MiB: it cannot fit before bytes_used
     await expectCorrupt(open(b), 'export table', /does not end where the next table starts|runs past/);
+  });
+});
+
+describe('verify with the node decompressors (asynchronous: several blocks decompress at once)', () => {
+  const verifyNode = (b: Uint8Array, all = false): Promise<VerifyReport> => verifyImage(sourceFromBytes(b), { all, codecs: nodeCodecs });
+
+  it('passes the unmodified gzip image, with the same counts as the synchronous path', async () => {
+    const [sync, async] = await Promise.all([verify(gzip), verifyNode(gzip)]);
+    expect(async.ok).toBe(true);
+    expect(async.stats).toEqual(sync.stats);
+  });
+
+  it('reports the first bad data block of a file in file order, whatever block fails first', async () => {
+    const b = gzip.slice();
+    const st = await (await open(b)).stat('d/two-blocks');
+    // Blocks of 4 KiB: 0 and 2 compressed, 1 stored raw.
+    const [first, second, third] = st.blocks!;
+    expect([first! & 0x1000000, second! & 0x1000000, third! & 0x1000000]).toEqual([0, 0x1000000, 0]);
+    const at = [st.startBlock!, st.startBlock! + (first! & 0xffffff), st.startBlock! + (first! & 0xffffff) + (second! & 0xffffff)];
+    // Blocks 0 and 2 broken: block 2 (62 bytes) is the quicker to fail.
+    b[at[0]! + Math.floor((first! & 0xffffff) / 2)]! ^= 0x55;
+    b[at[2]! + 2]! ^= 0x55;
+    const r = await verifyNode(b);
+    expect(r.ok).toBe(false);
+    expect(r.problems).toHaveLength(1);
+    expect(r.problems[0]).toMatchObject({ structure: 'data block', offset: at[0] });
+    // Made certain: a decompressor that fails the large block 30 ms after the small one.
+    const late: CodecProvider = {
+      ...nodeCodecs,
+      decompressor(id) {
+        const real = nodeCodecs.decompressor(id)!;
+        return {
+          id,
+          decompress: (data, maxSize) => real.decompress(data, maxSize),
+          decompressAsync: async (data, maxSize) => {
+            await new Promise((resolve) => setTimeout(resolve, data.length > 1000 ? 30 : 0));
+            return real.decompress(data, maxSize);
+          },
+        };
+      },
+    };
+    const ordered = await verifyImage(sourceFromBytes(b), { codecs: late });
+    expect(ordered.problems[0]).toMatchObject({ structure: 'data block', offset: at[0] });
+  });
+
+  it('reports a fragment block that does not decompress', async () => {
+    // The uncompressed-metadata image: its fragment table entry can be patched in place. Clearing
+    // the entry's "stored raw" bit makes the fragment's plain bytes a (bad) gzip stream.
+    const b = plain.slice();
+    const img = await open(b);
+    const entryAt = img.layout.fragments!.pointers[0]! + 2;
+    const start = Number(new DataView(b.buffer, b.byteOffset + entryAt).getBigUint64(0, true));
+    const word = new DataView(b.buffer, b.byteOffset + entryAt + 8).getUint32(0, true);
+    expect(word & 0x1000000).toBe(0x1000000);
+    put32(b, entryAt + 8, word & 0xffffff);
+    const r = await verifyNode(b);
+    expect(r.problems[0]).toMatchObject({ structure: 'fragment block', offset: start });
   });
 });

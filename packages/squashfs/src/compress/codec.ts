@@ -49,6 +49,11 @@ export interface Decompressor {
    * the input is not a valid stream of this codec.
    */
   decompress(data: Uint8Array, maxSize: number): Uint8Array;
+  /**
+   * The same, off the calling thread (node:zlib's asynchronous calls run on the libuv pool), so
+   * that several blocks decompress at once: `verifyImage` checks data blocks this way when present.
+   */
+  decompressAsync?(data: Uint8Array, maxSize: number): Promise<Uint8Array>;
 }
 
 export interface CodecOptions {

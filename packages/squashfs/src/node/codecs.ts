@@ -46,12 +46,13 @@ interface NativeZstd {
   zstdCompress(buf: Uint8Array, options: ZstdOptions, callback: Callback): void;
   zstdCompressSync(buf: Uint8Array, options: ZstdOptions): Buffer;
   zstdDecompressSync(buf: Uint8Array, options: ZstdOptions): Buffer;
+  zstdDecompress(buf: Uint8Array, options: ZstdOptions, callback: Callback): void;
   constants: { ZSTD_c_compressionLevel: number; ZSTD_c_contentSizeFlag: number; ZSTD_c_checksumFlag: number };
 }
 
 function nativeZstdApi(): NativeZstd | undefined {
   const z = zlib as unknown as Partial<NativeZstd> & { constants: Record<string, number> };
-  if (typeof z.zstdCompress !== 'function' || typeof z.zstdDecompressSync !== 'function') return undefined;
+  if (typeof z.zstdCompress !== 'function' || typeof z.zstdDecompressSync !== 'function' || typeof z.zstdDecompress !== 'function') return undefined;
   if (z.constants['ZSTD_c_compressionLevel'] === undefined || z.constants['ZSTD_c_contentSizeFlag'] === undefined) return undefined;
   return z as NativeZstd;
 }
@@ -213,12 +214,21 @@ export async function nodeCodecsReady(): Promise<void> {
   if (!hasNativeZstd() && !zstdWasmLoaded()) await loadZstdWasm();
 }
 
+/** A node:zlib callback call as a promise of a Uint8Array. */
+function zlibAsync(call: (done: Callback) => void): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => call((error, out) => (error ? reject(error) : resolve(toUint8(out)))));
+}
+
 const nodeGzipDecompressor: Decompressor = {
   id: COMPRESSION_ID.gzip,
   decompress(data, maxSize) {
     // maxOutputLength must be >= 1; an empty block is rare enough for the portable path.
     if (maxSize < 1) return portableGzip.decompress(data, maxSize);
     return toUint8(zlib.inflateSync(data, { maxOutputLength: maxSize }));
+  },
+  async decompressAsync(data, maxSize) {
+    if (maxSize < 1) return portableGzip.decompress(data, maxSize);
+    return zlibAsync((done) => zlib.inflate(data, { maxOutputLength: maxSize, chunkSize: outputChunk(maxSize) }, done));
   },
 };
 
@@ -231,6 +241,11 @@ function nativeZstdDecompressor(api: NativeZstd): Decompressor {
       // checked before zstd allocates anything.
       checkZstdFrames(data, maxSize);
       return toUint8(api.zstdDecompressSync(data, { maxOutputLength: maxSize }));
+    },
+    async decompressAsync(data, maxSize) {
+      if (maxSize < 1) return portableZstd.decompress(data, maxSize);
+      checkZstdFrames(data, maxSize);
+      return zlibAsync((done) => api.zstdDecompress(data, { maxOutputLength: maxSize, chunkSize: outputChunk(maxSize) }, done));
     },
   };
 }

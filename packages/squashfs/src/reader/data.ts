@@ -3,7 +3,7 @@ import type { ImageSource } from '../io/sink.js';
 import { corrupt } from './corrupt.js';
 import { u32, u64 } from './bytes.js';
 import { DATA_UNCOMPRESSED_BIT } from './constants.js';
-import { decompressBlock } from './decompress.js';
+import { decompressBlock, decompressBlockAsync } from './decompress.js';
 import type { FileInode } from './inode.js';
 import { readExact } from './source.js';
 import type { LookupTable } from './tables.js';
@@ -102,10 +102,45 @@ async function fragmentTail(ctx: DataContext, file: FileInode): Promise<Uint8Arr
   return frag.subarray(file.fragmentOffset, file.fragmentOffset + tail);
 }
 
-/** verify: every stored block and the tail decompress to their declared sizes (sparse blocks cost nothing). */
+/**
+ * Blocks {@link checkFileData} reads and decompresses at once (both on the libuv pool's 4 threads
+ * with node:zlib): 4 -> 8 took a 266 MB image's check from ~0.5 to ~0.4 s on 2 cores.
+ */
+const CHECKS_IN_FLIGHT = 8;
+const noop = (): void => {};
+
+/**
+ * verify: every stored block and the tail decompress to their declared sizes (sparse blocks cost
+ * nothing). With a `decompressAsync` decompressor, up to {@link CHECKS_IN_FLIGHT} blocks at once;
+ * the first bad block in file order is the one reported, whatever order they finish in.
+ */
 export async function checkFileData(ctx: DataContext, file: FileInode): Promise<void> {
-  for (const b of blockLayout(ctx, file)) if (b.size > 0) await dataBlock(ctx, file, b);
+  const pending: Promise<void>[] = [];
+  for (const b of blockLayout(ctx, file)) {
+    if (b.size === 0) continue;
+    const check = checkDataBlock(ctx, file, b);
+    check.catch(noop); // observed in order below (or dropped with the file on an earlier error)
+    pending.push(check);
+    if (pending.length >= CHECKS_IN_FLIGHT) await pending.shift();
+  }
+  for (const check of pending) await check;
   await fragmentTail(ctx, file);
+}
+
+/** {@link dataBlock} for verify: decompressed off this thread where the decompressor can. */
+async function checkDataBlock(ctx: DataContext, file: FileInode, b: BlockPlace): Promise<void> {
+  const raw = await readExact(ctx.source, b.position, b.size, ctx.bytesUsed, 'data block');
+  const length = b.compressed ? (await decompressBlockAsync(ctx.decompressor, raw, b.expected, 'data block', b.position)).length : raw.length;
+  if (length !== b.expected) {
+    throw corrupt('data block', b.position, `file inode ${file.inodeNumber}: block holds ${length} bytes, expected ${b.expected}`);
+  }
+}
+
+/** verify: fragment block `index` decompresses (to at most block_size bytes); not cached. */
+export async function checkFragmentBlock(ctx: DataContext, index: number): Promise<void> {
+  const f = await fragmentEntry(ctx, index);
+  const raw = await readExact(ctx.source, f.start, f.size, ctx.bytesUsed, 'fragment block');
+  if (f.compressed) await decompressBlockAsync(ctx.decompressor, raw, ctx.blockSize, 'fragment block', f.start);
 }
 
 /** Yields a file's contents block by block; every block decompresses to exactly its declared size. */

@@ -13,8 +13,34 @@ export function decompressBlock(
   try {
     out = decompressor.decompress(data, maxSize);
   } catch (error) {
-    throw corrupt(structure, offset, `block does not decompress: ${(error as Error)?.message ?? String(error)}`, error);
+    throw notDecompressed(structure, offset, error);
   }
+  return bounded(out, maxSize, structure, offset);
+}
+
+/** {@link decompressBlock} through the decompressor's `decompressAsync` where it has one. */
+export async function decompressBlockAsync(
+  decompressor: Decompressor,
+  data: Uint8Array,
+  maxSize: number,
+  structure: Structure,
+  offset: number,
+): Promise<Uint8Array> {
+  if (decompressor.decompressAsync === undefined) return decompressBlock(decompressor, data, maxSize, structure, offset);
+  let out: Uint8Array;
+  try {
+    out = await decompressor.decompressAsync(data, maxSize);
+  } catch (error) {
+    throw notDecompressed(structure, offset, error);
+  }
+  return bounded(out, maxSize, structure, offset);
+}
+
+function notDecompressed(structure: Structure, offset: number, error: unknown): Error {
+  return corrupt(structure, offset, `block does not decompress: ${(error as Error)?.message ?? String(error)}`, error);
+}
+
+function bounded(out: unknown, maxSize: number, structure: Structure, offset: number): Uint8Array {
   if (!(out instanceof Uint8Array)) throw corrupt(structure, offset, 'decompressor returned no bytes');
   if (out.length > maxSize) throw corrupt(structure, offset, `block decompresses to ${out.length} bytes, more than ${maxSize}`);
   return out;
