@@ -3,7 +3,7 @@ import type { ImageSource } from '../io/sink.js';
 import { corrupt } from './corrupt.js';
 import { u32, u64 } from './bytes.js';
 import { DATA_UNCOMPRESSED_BIT } from './constants.js';
-import { decompressBlock, decompressBlockAsync } from './decompress.js';
+import { decompressBlockAsync } from './decompress.js';
 import type { FileInode } from './inode.js';
 import { readExact } from './source.js';
 import type { LookupTable } from './tables.js';
@@ -44,13 +44,16 @@ export async function fragmentEntry(ctx: DataContext, index: number): Promise<Fr
   return { start, size: decoded.size, compressed: decoded.compressed };
 }
 
-/** A decompressed fragment block (at most block_size bytes). */
+/**
+ * A decompressed fragment block (at most block_size bytes). Like data blocks, decompressed off this
+ * thread where the decompressor has `decompressAsync` (several can then be in flight at once).
+ */
 export async function fragmentBlock(ctx: DataContext, index: number): Promise<Uint8Array> {
   const hit = ctx.fragmentCache.get(index);
   if (hit !== undefined) return hit;
   const f = await fragmentEntry(ctx, index);
   const raw = await readExact(ctx.source, f.start, f.size, ctx.bytesUsed, 'fragment block');
-  const data = f.compressed ? decompressBlock(ctx.decompressor, raw, ctx.blockSize, 'fragment block', f.start) : raw;
+  const data = f.compressed ? await decompressBlockAsync(ctx.decompressor, raw, ctx.blockSize, 'fragment block', f.start) : raw;
   ctx.fragmentCache.set(index, data);
   if (ctx.fragmentCache.size > 8) ctx.fragmentCache.delete(ctx.fragmentCache.keys().next().value as number);
   return data;
@@ -81,10 +84,13 @@ export function* blockLayout(ctx: DataContext, file: FileInode): Generator<Block
   }
 }
 
-/** Reads one stored (non-sparse) data block and checks it decompresses to its declared size. */
+/**
+ * Reads one stored (non-sparse) data block and checks it decompresses to its declared size (off
+ * this thread where the decompressor has `decompressAsync`).
+ */
 async function dataBlock(ctx: DataContext, file: FileInode, b: BlockPlace): Promise<Uint8Array> {
   const raw = await readExact(ctx.source, b.position, b.size, ctx.bytesUsed, 'data block');
-  const data = b.compressed ? decompressBlock(ctx.decompressor, raw, b.expected, 'data block', b.position) : raw;
+  const data = b.compressed ? await decompressBlockAsync(ctx.decompressor, raw, b.expected, 'data block', b.position) : raw;
   if (data.length !== b.expected) {
     throw corrupt('data block', b.position, `file inode ${file.inodeNumber}: block holds ${data.length} bytes, expected ${b.expected}`);
   }
@@ -118,29 +124,13 @@ export async function checkFileData(ctx: DataContext, file: FileInode): Promise<
   const pending: Promise<void>[] = [];
   for (const b of blockLayout(ctx, file)) {
     if (b.size === 0) continue;
-    const check = checkDataBlock(ctx, file, b);
+    const check = dataBlock(ctx, file, b).then(noop);
     check.catch(noop); // observed in order below (or dropped with the file on an earlier error)
     pending.push(check);
     if (pending.length >= CHECKS_IN_FLIGHT) await pending.shift();
   }
   for (const check of pending) await check;
   await fragmentTail(ctx, file);
-}
-
-/** {@link dataBlock} for verify: decompressed off this thread where the decompressor can. */
-async function checkDataBlock(ctx: DataContext, file: FileInode, b: BlockPlace): Promise<void> {
-  const raw = await readExact(ctx.source, b.position, b.size, ctx.bytesUsed, 'data block');
-  const length = b.compressed ? (await decompressBlockAsync(ctx.decompressor, raw, b.expected, 'data block', b.position)).length : raw.length;
-  if (length !== b.expected) {
-    throw corrupt('data block', b.position, `file inode ${file.inodeNumber}: block holds ${length} bytes, expected ${b.expected}`);
-  }
-}
-
-/** verify: fragment block `index` decompresses (to at most block_size bytes); not cached. */
-export async function checkFragmentBlock(ctx: DataContext, index: number): Promise<void> {
-  const f = await fragmentEntry(ctx, index);
-  const raw = await readExact(ctx.source, f.start, f.size, ctx.bytesUsed, 'fragment block');
-  if (f.compressed) await decompressBlockAsync(ctx.decompressor, raw, ctx.blockSize, 'fragment block', f.start);
 }
 
 /** Yields a file's contents block by block; every block decompresses to exactly its declared size. */

@@ -3,7 +3,7 @@ import type { ImageSource } from '../io/sink.js';
 import { compareBytes } from '../tree/names.js';
 import { u64 } from './bytes.js';
 import { METADATA_SIZE } from './constants.js';
-import { blockLayout, checkFileData, checkFragmentBlock } from './data.js';
+import { blockLayout, checkFileData, fragmentBlock } from './data.js';
 import { basicType, type DirInode, type FileInode, type Inode } from './inode.js';
 import { SquashfsImage, type OpenOptions } from './image.js';
 import { MetaCursor } from './metadata.js';
@@ -337,10 +337,10 @@ async function verifyOpened(img: SquashfsImage, problem: Problem, check: Check, 
     stats.fragmentBlocks = fragments.count;
     // The blocks are decompressed a few ahead (off this thread where the decompressor can); each
     // one's problem is still reported in index order.
-    const ahead: Array<Promise<void> | undefined> = [];
+    const ahead: Array<Promise<unknown> | undefined> = [];
     const start = (i: number): void => {
       if (!checkData || i >= fragments.count || ahead[i] !== undefined) return;
-      const p = checkFragmentBlock(img.dataAccess, i);
+      const p = fragmentBlock(img.dataAccess, i);
       p.catch(() => {}); // observed in its turn below
       ahead[i] = p;
     };
