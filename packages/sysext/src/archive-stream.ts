@@ -5,6 +5,7 @@
  * 1 MiB reads and 256 KiB output chunks (Node 24).
  */
 import { createReadStream, type ReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import { createGunzip, type Gunzip } from 'node:zlib';
 
 /** A file read in 1 MiB chunks. */
@@ -15,4 +16,21 @@ export function readArchive(path: string): ReadStream {
 /** A gunzip stream with 256 KiB output chunks. */
 export function gunzipStream(): Gunzip {
   return createGunzip({ chunkSize: 256 << 10 });
+}
+
+/**
+ * The tar stream in `raw` (a file, standard input): gunzipped when its first bytes are the gzip
+ * magic, else as it is. The first chunk is read to look, then handed on with the rest.
+ */
+export async function tarStream(raw: AsyncIterable<Uint8Array | string>): Promise<AsyncIterable<Uint8Array>> {
+  const bytes = (chunk: Uint8Array | string): Uint8Array => (typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  const iterator = raw[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  const head = first.done === true ? undefined : bytes(first.value);
+  async function* all(): AsyncGenerator<Uint8Array> {
+    if (head !== undefined) yield head;
+    for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) yield bytes(next.value);
+  }
+  const stream = Readable.from(all());
+  return head !== undefined && head[0] === 0x1f && head[1] === 0x8b ? stream.pipe(gunzipStream()) : stream;
 }

@@ -1,9 +1,8 @@
 import { stat } from 'node:fs/promises';
-import { Readable } from 'node:stream';
 import { applyOverrides, parseOverride, Tree, type WriteProgress, type WriteResult } from '@sysext-bakery/squashfs';
 import { addTar, createFileSink, fromDirectory, nodeCodecs, writeImage } from './deps.js';
 import { SysextError } from './errors.js';
-import { gunzipStream, readArchive } from './archive-stream.js';
+import { readArchive, tarStream } from './archive-stream.js';
 
 export interface PackOptions {
   /** A directory, or with `tar: true` a tar/tar.gz file or `-` for standard input. */
@@ -51,23 +50,9 @@ export function parseSourceDateEpoch(value: string | undefined): number | undefi
 }
 
 async function readTar(input: string, stdin: NodeJS.ReadableStream | undefined): Promise<Tree> {
-  const raw: NodeJS.ReadableStream = input === '-' ? (stdin ?? process.stdin) : readArchive(input);
-  // Sniff the first bytes for the gzip magic, then hand the whole stream on.
-  const iterator = (raw as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-  const first = await iterator.next();
-  const head: Buffer | undefined = first.done === true ? undefined : Buffer.from(first.value);
-  async function* rest(): AsyncGenerator<Buffer> {
-    if (head !== undefined) yield head;
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done === true) return;
-      yield Buffer.from(next.value);
-    }
-  }
-  let stream: AsyncIterable<Uint8Array> = Readable.from(rest());
-  if (head !== undefined && head[0] === 0x1f && head[1] === 0x8b) stream = (stream as Readable).pipe(gunzipStream());
+  const raw = input === '-' ? (stdin ?? process.stdin) : readArchive(input);
   const tree = new Tree();
-  await addTar(tree, stream, {});
+  await addTar(tree, await tarStream(raw as AsyncIterable<Uint8Array | string>), {});
   return tree;
 }
 

@@ -1,4 +1,3 @@
-import { open } from 'node:fs/promises';
 import {
   fetchKubernetesArtifacts,
   listKubernetesVersions,
@@ -9,7 +8,7 @@ import {
   type FetchedArtifact,
 } from '@sysext-bakery/kubernetes';
 import { Tree } from '@sysext-bakery/squashfs';
-import { gunzipStream, readArchive } from '../archive-stream.js';
+import { readArchive, tarStream } from '../archive-stream.js';
 import { addTar, contentFromPath } from '../deps.js';
 import { SysextError } from '../errors.js';
 import type { Recipe, RecipeBuild, RecipeBuildOptions, RecipeOptionValues } from './recipe.js';
@@ -32,21 +31,9 @@ function common(values: RecipeOptionValues) {
   };
 }
 
-async function isGzip(path: string): Promise<boolean> {
-  const handle = await open(path, 'r');
-  try {
-    const { bytesRead, buffer } = await handle.read(Buffer.alloc(2), 0, 2, 0);
-    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
-  } finally {
-    await handle.close();
-  }
-}
-
 /** Unpacks a (gzipped) tarball into `prefix` of the tree, keeping the members' modes. */
 export async function addTarball(tree: Tree, path: string, prefix: string): Promise<void> {
-  const raw = readArchive(path);
-  const stream = (await isGzip(path)) ? raw.pipe(gunzipStream()) : raw;
-  await addTar(tree, stream as AsyncIterable<Uint8Array>, { prefix });
+  await addTar(tree, await tarStream(readArchive(path)), { prefix });
 }
 
 /** `v1.32.0` → `v1.32` (the bakery's patch-only update series). */
