@@ -162,16 +162,24 @@ function warmCache(dir) {
   walk(dir);
 }
 
-/** Ceiling with one method (`via`), or null when that method is unavailable here. */
-function ceilingVia(dir, codec, via) {
+/**
+ * Runs a measuring script of this directory (under --nice) and parses the JSON of its last line;
+ * null (and a log line naming `what`) when it fails.
+ */
+function measureScript(script, args, what) {
   try {
-    const argv = [...nicePrefix, process.execPath, path.join(here, 'ceiling.mjs'), dir, codec, '--via', via];
+    const argv = [...nicePrefix, process.execPath, path.join(here, script), ...args];
     const out = execFileSync(argv[0], argv.slice(1), { cwd: repo, encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
     return JSON.parse(out.trim().split('\n').pop());
   } catch (e) {
-    log(`ceiling ${codec} via ${via} unavailable: ${String(e.stderr ?? e.message).trim().split('\n').pop()}`);
+    log(`${what} unavailable: ${String(e.stderr ?? e.message).trim().split('\n').pop()}`);
     return null;
   }
+}
+
+/** Ceiling with one method (`via`), or null when that method is unavailable here. */
+function ceilingVia(dir, codec, via) {
+  return measureScript('ceiling.mjs', [dir, codec, '--via', via], `ceiling ${codec} via ${via}`);
 }
 
 /**
@@ -193,14 +201,7 @@ function ceiling(dir, codec) {
  * open, read, close, one thread), or null when it cannot run.
  */
 function ioFloor(dir) {
-  try {
-    const argv = [...nicePrefix, process.execPath, path.join(here, 'io-floor.mjs'), dir];
-    const out = execFileSync(argv[0], argv.slice(1), { cwd: repo, encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
-    return JSON.parse(out.trim().split('\n').pop());
-  } catch (e) {
-    log(`I/O floor unavailable: ${String(e.stderr ?? e.message).trim().split('\n').pop()}`);
-    return null;
-  }
+  return measureScript('io-floor.mjs', [dir], 'I/O floor');
 }
 
 /** The ceiling measurement with the median speed, with every round's speed in `rounds`. */
