@@ -20,6 +20,10 @@ parentPort.on('message', (msg) => {
     parentPort.postMessage({ id: msg.id, error: 'bad block', back: msg.block }, [msg.block.buffer]);
     return;
   }
+  if (msg.lengthOnly) {
+    parentPort.postMessage({ id: msg.id, length: msg.block.length + msg.param, back: msg.block }, [msg.block.buffer]);
+    return;
+  }
   const out = new Uint8Array(msg.block).reverse();
   parentPort.postMessage({ id: msg.id, out, back: msg.block }, [out.buffer, msg.block.buffer]);
 });
@@ -32,7 +36,7 @@ describe('WorkerPool', () => {
     const pool = new WorkerPool('toy', 2, TOY, null);
     try {
       const inputs = Array.from({ length: 40 }, (_, i) => block(10 + i, 100 + i));
-      const outs = await Promise.all(inputs.map((b) => pool.compress(b, 1)));
+      const outs = await Promise.all(inputs.map((b) => pool.run(b, 1)));
       outs.forEach((out, i) => expect([...out]).toEqual([...inputs[i]!].reverse()));
     } finally {
       await pool.close();
@@ -42,8 +46,8 @@ describe('WorkerPool', () => {
   it('rejects a job the worker reports as failed, with the codec name, and goes on', async () => {
     const pool = new WorkerPool('toy', 1, TOY, null);
     try {
-      const bad = pool.compress(block(3), 1);
-      const good = pool.compress(block(9), 1);
+      const bad = pool.run(block(3), 1);
+      const good = pool.run(block(9), 1);
       await expect(bad).rejects.toThrow(/toy compression failed: bad block/);
       await expect(bad).rejects.toBeInstanceOf(SquashfsError);
       expect((await good)[63]).toBe(9);
@@ -58,7 +62,7 @@ describe('WorkerPool', () => {
   ])('fails every job of a worker that dies (block %i), and starts a new worker for later jobs', async (kind, message) => {
     const pool = new WorkerPool('toy', 1, TOY, null);
     try {
-      const jobs = [pool.compress(block(20), 1), pool.compress(block(kind), 1), pool.compress(block(21), 1)];
+      const jobs = [pool.run(block(20), 1), pool.run(block(kind), 1), pool.run(block(21), 1)];
       const settled = await Promise.allSettled(jobs);
       const rejected = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
       expect(rejected.length).toBeGreaterThanOrEqual(1);
@@ -67,7 +71,7 @@ describe('WorkerPool', () => {
         expect(String(r.reason.message)).toMatch(message);
       }
       // The dead worker was replaced.
-      expect((await pool.compress(block(22), 1))[63]).toBe(22);
+      expect((await pool.run(block(22), 1))[63]).toBe(22);
     } finally {
       await pool.close();
     }
@@ -76,7 +80,7 @@ describe('WorkerPool', () => {
   it('rejects the jobs of a WASM worker whose module cannot be loaded, naming the module', async () => {
     const pool = new WorkerPool('gzip', 1, WASM_WORKER_SOURCE, { kind: 'gzip', moduleUrl: 'file:///nonexistent/libdeflate/index.js' });
     try {
-      const jobs = [pool.compress(block(5), 7), pool.compress(block(6), 7)];
+      const jobs = [pool.run(block(5), 7), pool.run(block(6), 7)];
       for (const job of jobs) await expect(job).rejects.toThrow(/cannot load the gzip WASM module/);
     } finally {
       await pool.close();
@@ -100,7 +104,7 @@ parentPort.on('message', (msg) => {
       expect(pool.starting()).toBe(true);
       expect(pool.started).toBe(2); // the second block starts them all
       expect(pool.starting()).toBe(true); // none has loaded its codec yet
-      expect((await pool.compress(block(7), 1))[63]).toBe(7);
+      expect((await pool.run(block(7), 1))[63]).toBe(7);
       expect(pool.starting()).toBe(false);
       expect(pool.started).toBe(2);
     } finally {
@@ -117,7 +121,48 @@ parentPort.on('message', (msg) => {
       expect(pool.starting()).toBe(true);
       await vi.waitFor(() => expect(pool.started).toBe(0));
       expect(pool.starting()).toBe(false);
-      await expect(pool.compress(block(8), 1)).rejects.toThrow(/toy worker exited \(code 4\)/);
+      await expect(pool.run(block(8), 1)).rejects.toThrow(/toy worker exited \(code 4\)/);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('idleExitMs: an idle worker exits, a later job starts a new one; a busy one stays', async () => {
+    const pool = new WorkerPool('toy', 2, TOY, null, { idleExitMs: 50 });
+    try {
+      const outs = await Promise.all([block(20), block(21), block(22)].map((b) => pool.run(b, 1)));
+      expect(outs.map((o) => o[63])).toEqual([20, 21, 22]);
+      expect(pool.started).toBe(2);
+      await vi.waitFor(() => expect(pool.started).toBe(0), { timeout: 5000 });
+      expect((await pool.run(block(23), 1))[63]).toBe(23);
+      expect(pool.started).toBe(1);
+      // A job given to a worker cancels its exit: jobs 20 ms apart keep it alive.
+      for (let i = 0; i < 5; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        expect((await pool.run(block(24 + i), 1))[63]).toBe(24 + i);
+      }
+      expect(pool.started).toBe(1);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('runForLength: only a length comes back, matched to its job like run()', async () => {
+    const pool = new WorkerPool('toy', 2, TOY, null);
+    try {
+      const lengths = await Promise.all(Array.from({ length: 20 }, (_, i) => pool.runForLength(block(10 + i, 50 + i), i)));
+      expect(lengths).toEqual(Array.from({ length: 20 }, (_, i) => 50 + 2 * i));
+      expect([...(await pool.run(block(40, 4), 0))]).toEqual([3, 2, 1, 40]);
+      await expect(pool.runForLength(block(3), 0)).rejects.toThrow(/toy compression failed: bad block/);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('names the task in a failed job: "<name> decompression failed"', async () => {
+    const pool = new WorkerPool('toy', 1, TOY, null, { task: 'decompression' });
+    try {
+      await expect(pool.run(block(3), 1)).rejects.toThrow(/toy decompression failed: bad block/);
     } finally {
       await pool.close();
     }
@@ -126,6 +171,6 @@ parentPort.on('message', (msg) => {
   it('rejects jobs after close()', async () => {
     const pool = new WorkerPool('toy', 1, TOY, null);
     await pool.close();
-    await expect(pool.compress(block(9), 1)).rejects.toThrow(/toy codec used after close\(\)/);
+    await expect(pool.run(block(9), 1)).rejects.toThrow(/toy codec used after close\(\)/);
   });
 });

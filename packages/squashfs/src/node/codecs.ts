@@ -138,7 +138,7 @@ function poolCodec(
     async compress(block) {
       if (block.length === 0) return null;
       if (syncReady() && pool.starting()) return compressSync(block);
-      return smaller(await pool.compress(block, level), block);
+      return smaller(await pool.run(block, level), block);
     },
     compressSync,
     ...(ready === undefined ? {} : { ready }),
@@ -153,7 +153,7 @@ function createZlibZstdWorkers(level: number, concurrency: number, sync: (block:
     levelParam: zc['ZSTD_c_compressionLevel'],
     options: { params: { [zc['ZSTD_c_contentSizeFlag']!]: 1, [zc['ZSTD_c_checksumFlag']!]: 0 } },
   };
-  return poolCodec('zstd', level, new WorkerPool('zstd', concurrency, ZLIB_WORKER_SOURCE, data, { maxYoungGenerationSizeMb: 4 }), sync);
+  return poolCodec('zstd', level, new WorkerPool('zstd', concurrency, ZLIB_WORKER_SOURCE, data, { resourceLimits: { maxYoungGenerationSizeMb: 4 } }), sync);
 }
 
 function createNativeZstd(api: NativeZstd, level: number, concurrency: number): Codec {

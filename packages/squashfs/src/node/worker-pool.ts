@@ -1,16 +1,18 @@
 /**
- * A pool of compression worker threads: zstd or gzip in WASM (wasm-worker-source.ts), or node:zlib
- * zstd (zlib-worker-source.ts). Jobs go to the worker with the fewest jobs in flight; each result is
- * matched to its job by id, so every `compress()` promise resolves with its own block whatever order
+ * A pool of worker threads that turn one block into another: compression (zstd or gzip in WASM,
+ * wasm-worker-source.ts; node:zlib zstd, zlib-worker-source.ts) or decompression
+ * (decompress-worker-source.ts). Jobs go to the worker with the fewest jobs in flight; each result
+ * is matched to its job by id, so every `run()` promise resolves with its own block whatever order
  * the workers finish in. Workers start on first use (or with {@link WorkerPool.starting}), set
  * `workerData.ready[0]` (an Int32Array on shared memory) to 1 once their codec is loaded, are
- * unref'ed while idle (an idle pool never keeps the process alive) and are terminated by close().
+ * unref'ed while idle (an idle pool never keeps the process alive), exit after `idleExitMs` without
+ * a job when that is set (a later job starts them again) and are terminated by close().
  */
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { SquashfsError } from '../errors.js';
 
 interface Job {
-  resolve(out: Uint8Array): void;
+  resolve(result: Uint8Array | number): void;
   reject(error: Error): void;
 }
 
@@ -19,11 +21,23 @@ interface PoolWorker {
   jobs: Map<number, Job>;
   /** Set to 1 by the worker (shared memory) once it has loaded its codec. */
   ready: Int32Array;
+  /** Ends an idle worker after `idleExitMs`. */
+  idleTimer?: ReturnType<typeof setTimeout>;
+}
+
+export interface WorkerPoolOptions {
+  resourceLimits?: ResourceLimits;
+  /** What a job does, for error messages: "<name> <task> failed". Default 'compression'. */
+  task?: string;
+  /** An idle worker exits after this many ms (default: never; close() ends them). */
+  idleExitMs?: number;
 }
 
 interface WorkerReply {
   id: number;
   out?: Uint8Array;
+  /** The answer to a job posted with `lengthOnly`: how many bytes `out` would have had. */
+  length?: number;
   error?: string;
   /** The job's input buffer, handed back for reuse. */
   back?: Uint8Array;
@@ -38,6 +52,8 @@ export class WorkerPool {
   private readonly source: string;
   private readonly workerData: object | null;
   private readonly resourceLimits: ResourceLimits | undefined;
+  private readonly task: string;
+  private readonly idleExitMs: number | undefined;
   private readonly workers: PoolWorker[] = [];
   private nextId = 0;
   private closed = false;
@@ -49,15 +65,17 @@ export class WorkerPool {
 
   /**
    * `name`: the codec, for messages. `source`: the worker's CommonJS source, answering
-   * `{ id, level, block }` with `{ id, out }` or `{ id, error }` (and `{ id: -1, error }` when it
-   * cannot start), started with `workerData` and `resourceLimits`.
+   * `{ id, param, block }` with `{ id, out }` or `{ id, error }` (and `{ id: -1, error }` when it
+   * cannot start), started with `workerData` and `options.resourceLimits`.
    */
-  constructor(name: string, size: number, source: string, workerData: object | null, resourceLimits?: ResourceLimits) {
+  constructor(name: string, size: number, source: string, workerData: object | null, options: WorkerPoolOptions = {}) {
     this.name = name;
     this.size = Math.max(1, Math.floor(size));
     this.source = source;
     this.workerData = workerData;
-    this.resourceLimits = resourceLimits;
+    this.resourceLimits = options.resourceLimits;
+    this.task = options.task ?? 'compression';
+    this.idleExitMs = options.idleExitMs;
   }
 
   /**
@@ -83,26 +101,45 @@ export class WorkerPool {
     return this.workers.length;
   }
 
-  compress(block: Uint8Array, level: number): Promise<Uint8Array> {
+  /** One job: `block` and a number for the worker (a level, a size bound) in, a block out. */
+  run(block: Uint8Array, param: number): Promise<Uint8Array> {
+    return this.post(block, param, false) as Promise<Uint8Array>;
+  }
+
+  /**
+   * A job whose result stays in the worker: only its length comes back (for workers that answer
+   * `lengthOnly` jobs with `{ id, length }`).
+   */
+  runForLength(block: Uint8Array, param: number): Promise<number> {
+    return this.post(block, param, true) as Promise<number>;
+  }
+
+  private post(block: Uint8Array, param: number, lengthOnly: boolean): Promise<Uint8Array | number> {
     if (this.closed) return Promise.reject(new SquashfsError('INVALID_ARGUMENT', `${this.name} codec used after close()`));
     const slot = this.pick();
     const id = this.nextId++;
-    return new Promise<Uint8Array>((resolve, reject) => {
+    return new Promise<Uint8Array | number>((resolve, reject) => {
       slot.jobs.set(id, { resolve, reject });
-      if (slot.jobs.size === 1) slot.worker.ref();
+      if (slot.jobs.size === 1) {
+        slot.worker.ref();
+        clearTimeout(slot.idleTimer);
+      }
       // postMessage would clone the whole ArrayBuffer behind a view (e.g. a 128 KiB block of a
       // 100 MiB file buffer): copy exactly the block into a buffer of our own, recycled (the
       // worker hands it back with the result), and transfer it without a second copy.
       const copy = this.buffer(block.length);
       copy.set(block);
-      slot.worker.postMessage({ id, level, block: copy }, [copy.buffer]);
+      slot.worker.postMessage(lengthOnly ? { id, param, block: copy, lengthOnly } : { id, param, block: copy }, [copy.buffer]);
     });
   }
 
   async close(): Promise<void> {
     this.closed = true;
     const workers = this.workers.splice(0);
-    for (const slot of workers) this.fail(slot, new SquashfsError('ABORTED', `${this.name} codec closed while compressing`));
+    for (const slot of workers) {
+      clearTimeout(slot.idleTimer);
+      this.fail(slot, new SquashfsError('ABORTED', `${this.name} codec closed while working`));
+    }
     await Promise.all(workers.map((slot) => slot.worker.terminate()));
   }
 
@@ -142,9 +179,10 @@ export class WorkerPool {
       const job = slot.jobs.get(reply.id);
       if (job === undefined) return;
       slot.jobs.delete(reply.id);
-      if (slot.jobs.size === 0) worker.unref();
+      if (slot.jobs.size === 0) this.idle(slot);
       if (reply.out !== undefined) job.resolve(reply.out);
-      else job.reject(new SquashfsError('IO', `${this.name} compression failed: ${reply.error ?? 'unknown error'}`));
+      else if (typeof reply.length === 'number') job.resolve(reply.length);
+      else job.reject(new SquashfsError('IO', `${this.name} ${this.task} failed: ${reply.error ?? 'unknown error'}`));
     });
     worker.on('error', (error) => this.retire(slot, new SquashfsError('IO', `${this.name} worker failed: ${error.message}`, { cause: error })));
     worker.on('exit', (code) => this.retire(slot, new SquashfsError('IO', `${this.name} worker exited (code ${code})`)));
@@ -155,8 +193,22 @@ export class WorkerPool {
     return slot;
   }
 
+  /** A worker without jobs: it may not keep the process alive, and exits after `idleExitMs`. */
+  private idle(slot: PoolWorker): void {
+    slot.worker.unref();
+    if (this.idleExitMs === undefined) return;
+    slot.idleTimer = setTimeout(() => {
+      if (slot.jobs.size > 0) return;
+      const index = this.workers.indexOf(slot);
+      if (index >= 0) this.workers.splice(index, 1);
+      void slot.worker.terminate().catch(() => {});
+    }, this.idleExitMs);
+    slot.idleTimer.unref();
+  }
+
   /** Drops a failed worker (a later job starts a fresh one) and fails its jobs. */
   private retire(slot: PoolWorker, error: Error): void {
+    clearTimeout(slot.idleTimer);
     const index = this.workers.indexOf(slot);
     if (index >= 0) this.workers.splice(index, 1);
     this.fail(slot, error);

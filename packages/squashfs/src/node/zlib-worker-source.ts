@@ -2,7 +2,7 @@
  * Source of a node:zlib zstd worker thread (CommonJS, run with `eval: true` like
  * wasm-worker-source.ts). `workerData` is `{ options, levelParam }`: the options of
  * `zstdCompressSync` without the per-block parts (level, output chunk size, pledged size), which
- * the worker adds. Sets `workerData.ready[0]` to 1 when started. Answers `{ id, level, block }` with `{ id, out }` (a
+ * the worker adds. Sets `workerData.ready[0]` to 1 when started. Answers `{ id, param, block }` (param: the level) with `{ id, out }` (a
  * view of zlib's output, its buffer transferred) or `{ id, error }`, handing `block`'s buffer back
  * as `back`. Same zstd call, same parameters as the async codec: the same bytes.
  */
@@ -16,7 +16,7 @@ parentPort.on('message', (msg) => {
   try {
     const length = msg.block.length;
     const chunkSize = Math.max(zlib.constants.Z_DEFAULT_CHUNK, length + (length >>> 7) + 1024);
-    const params = { ...options.params, [levelParam]: msg.level };
+    const params = { ...options.params, [levelParam]: msg.param };
     const out = zlib.zstdCompressSync(msg.block, { ...options, chunkSize, pledgedSrcSize: length, params });
     // The output buffer itself goes to the main thread (a view of zlib's output chunk): moved, not
     // copied, and gone from this thread at once instead of waiting here for a GC, which in a worker
