@@ -316,7 +316,7 @@ describe('node decompressors', () => {
   it.each([
     ['gzip', 1, (b: Uint8Array) => new Uint8Array(zlib.deflateSync(b))],
     ['zstd', 6, (b: Uint8Array) => portableCodecs.createCodec('zstd').compressSync(b)!],
-  ] as const)('%s decompressAsync: the same bytes as decompress, rejecting what it throws on', async (name, id, compress) => {
+  ] as const)('%s decompressAsync and decompressedLengthAsync: the same bytes as decompress, rejecting what it throws on', async (name, id, compress) => {
     const d = nodeCodecs.decompressor(id)!;
     if (d.decompressAsync === undefined) {
       expect(name).toBe('zstd'); // Node < 22.15: the portable decoder, synchronous only
@@ -327,6 +327,22 @@ describe('node decompressors', () => {
     expectBytes(await d.decompressAsync(z, block.length), d.decompress(z, block.length));
     await expect(d.decompressAsync(z, block.length - 1)).rejects.toThrow();
     await expect(d.decompressAsync(z.subarray(0, z.length - 4), block.length)).rejects.toThrow();
+    // What zlib itself rejects in the worker thread comes back as a SquashfsError naming the codec
+    // (zstd's frame checks run before, on the calling thread).
+    if (name === 'gzip') {
+      await expect(d.decompressAsync(z, block.length - 1)).rejects.toThrow(/gzip decompression failed: .*Cannot create a Buffer larger than/);
+      await expect(d.decompressAsync(z, block.length - 1)).rejects.toBeInstanceOf(SquashfsError);
+    }
+    // Many blocks at once (spread over the worker threads): each answered with its own bytes.
+    const many = Array.from({ length: 24 }, (_, i) => block.map((x, j) => (j % 97 === 0 ? i : x)));
+    const outs = await Promise.all(many.map((b) => d.decompressAsync!(compress(b), b.length)));
+    outs.forEach((out, i) => expectBytes(out, many[i]!));
+    // decompressedLengthAsync: the same work, only the length comes back; the same rejections.
+    expect(await d.decompressedLengthAsync!(z, block.length)).toBe(block.length);
+    await expect(d.decompressedLengthAsync!(z, block.length - 1)).rejects.toThrow();
+    await expect(d.decompressedLengthAsync!(z.subarray(0, z.length - 4), block.length)).rejects.toThrow();
+    const short = compress(block.subarray(0, 1000));
+    expect(await Promise.all([d.decompressedLengthAsync!(short, block.length), d.decompressedLengthAsync!(z, block.length)])).toEqual([1000, block.length]);
   });
 });
 
@@ -403,6 +419,22 @@ describe('codecs do not keep the process alive', () => {
     expect(result.timedOut).toBe(false);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('compressed 8\n');
+  });
+
+  it('exits when the decompression workers were never closed (decompressAsync)', async () => {
+    const result = await runChild(`
+      import zlib from 'node:zlib';
+      import { nodeCodecs } from ${JSON.stringify(child.path('node/codecs.ts'))};
+      const block = new Uint8Array(65536).map((_, i) => (i * 7) % 251 < 200 ? 65 : i & 255);
+      const z = zlib.deflateSync(block);
+      const d = nodeCodecs.decompressor(1);
+      const outs = await Promise.all(Array.from({ length: 8 }, () => d.decompressAsync(z, block.length)));
+      console.log('decompressed', outs.filter((o) => o.length === block.length).length);
+    `);
+    expect(result.stderr).toBe('');
+    expect(result.timedOut).toBe(false);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('decompressed 8\n');
   });
 
   it("leave the host process's error handling alone (the listeners libdeflate's emscripten glue adds are removed)", async () => {

@@ -247,6 +247,53 @@ describe('verify with the node decompressors (asynchronous: several blocks decom
     expect(ordered.problems[0]).toMatchObject({ structure: 'data block', offset: at[0] });
   });
 
+  it('checks data and fragment blocks through decompressedLengthAsync when the decompressor has it: same reports, in file order', async () => {
+    const b = gzip.slice();
+    const st = await (await open(b)).stat('d/two-blocks');
+    const [first, second] = st.blocks!;
+    const at0 = st.startBlock!;
+    const at2 = at0 + (first! & 0xffffff) + (second! & 0xffffff);
+    const calls = { length: 0, bytes: 0 };
+    // Fails the large block 30 ms after the small one, like the decompressAsync case above.
+    const counting = (lie = 0): CodecProvider => ({
+      ...nodeCodecs,
+      decompressor(id) {
+        const real = nodeCodecs.decompressor(id)!;
+        return {
+          id,
+          decompress: (data, maxSize) => real.decompress(data, maxSize),
+          decompressAsync: async (data, maxSize) => {
+            calls.bytes++;
+            return real.decompress(data, maxSize);
+          },
+          decompressedLengthAsync: async (data, maxSize) => {
+            calls.length++;
+            await new Promise((resolve) => setTimeout(resolve, data.length > 1000 ? 30 : 0));
+            return real.decompress(data, maxSize).length - lie;
+          },
+        };
+      },
+    });
+    const good = await verifyImage(sourceFromBytes(b), { codecs: counting() });
+    expect(good.ok).toBe(true);
+    expect(good.stats).toEqual((await verify(gzip)).stats);
+    // Never the bytes: data blocks and fragment blocks (whose lengths bound the tails) alike.
+    expect(calls.length).toBeGreaterThanOrEqual(2);
+    expect(calls.bytes).toBe(0);
+
+    b[at0 + Math.floor((first! & 0xffffff) / 2)]! ^= 0x55;
+    b[at2 + 2]! ^= 0x55;
+    const bad = await verifyImage(sourceFromBytes(b), { codecs: counting() });
+    expect(bad.problems[0]).toMatchObject({ structure: 'data block', offset: at0 });
+    expect(bad.problems[0]!.message).toMatch(/does not decompress/);
+
+    // A length that does not match the block's declared size is the block's problem, named (the
+    // first compressed data block of the image, the image's first block).
+    const short = await verifyImage(sourceFromBytes(gzip), { codecs: counting(1) });
+    expect(short.problems[0]).toMatchObject({ structure: 'data block', offset: 96 });
+    expect(short.problems[0]!.message).toMatch(/block holds \d+ bytes, expected \d+/);
+  });
+
   it('reports a fragment block that does not decompress', async () => {
     // The uncompressed-metadata image: its fragment table entry can be patched in place. Clearing
     // the entry's "stored raw" bit makes the fragment's plain bytes a (bad) gzip stream.

@@ -50,10 +50,16 @@ export interface Decompressor {
    */
   decompress(data: Uint8Array, maxSize: number): Uint8Array;
   /**
-   * The same, off the calling thread (node:zlib's asynchronous calls run on the libuv pool), so
-   * that several blocks decompress at once: `verifyImage` checks data blocks this way when present.
+   * The same, off the calling thread (the node decompressors: worker threads), so that several
+   * blocks decompress at once: the reader reads data and fragment blocks this way when present.
    */
   decompressAsync?(data: Uint8Array, maxSize: number): Promise<Uint8Array>;
+  /**
+   * Decompresses off the calling thread and returns only how many bytes the block holds, failing
+   * where `decompress` would: `verifyImage` checks data blocks this way when present (the bytes
+   * never come back to the calling thread, nor their garbage).
+   */
+  decompressedLengthAsync?(data: Uint8Array, maxSize: number): Promise<number>;
 }
 
 export interface CodecOptions {

@@ -9,8 +9,9 @@
  *   one frame whose header carries the content size and whose window is no larger than the block
  *   (format notes §2.10); the async `zstdCompress` on request (`zstdBackend: 'native'`). Older Node:
  *   a worker_threads pool running zstd in WASM (@bokuweb/zstd-wasm; one worker per core by default).
- * - decompression: node:zlib `inflateSync` / `zstdDecompressSync` with `maxOutputLength`; zstd on
- *   older Node falls back to the portable decoder (fzstd).
+ * - decompression: node:zlib `inflateSync` / `zstdDecompressSync` with `maxOutputLength` (the
+ *   same calls in worker threads for `decompressAsync`); zstd on older Node falls back to the
+ *   portable decoder (fzstd).
  *
  * Worker-backed codecs compress the first block on the calling thread (an image of one block starts
  * no worker), and the blocks that come while the started workers are still loading their codec
@@ -30,6 +31,7 @@ import { gzipDecompressor as portableGzip, zstdDecompressor as portableZstd } fr
 import { checkZstdFrames } from '../compress/unzstd.js';
 import { loadZstdWasm, zstdCompressWasmBlock, zstdWasmLoaded } from '../compress/zstd-wasm.js';
 import { SquashfsError } from '../errors.js';
+import { DECOMPRESS_WORKER_SOURCE } from './decompress-worker-source.js';
 import { WASM_WORKER_SOURCE } from './wasm-worker-source.js';
 import { WorkerPool } from './worker-pool.js';
 import { ZLIB_WORKER_SOURCE } from './zlib-worker-source.js';
@@ -46,13 +48,12 @@ interface NativeZstd {
   zstdCompress(buf: Uint8Array, options: ZstdOptions, callback: Callback): void;
   zstdCompressSync(buf: Uint8Array, options: ZstdOptions): Buffer;
   zstdDecompressSync(buf: Uint8Array, options: ZstdOptions): Buffer;
-  zstdDecompress(buf: Uint8Array, options: ZstdOptions, callback: Callback): void;
   constants: { ZSTD_c_compressionLevel: number; ZSTD_c_contentSizeFlag: number; ZSTD_c_checksumFlag: number };
 }
 
 function nativeZstdApi(): NativeZstd | undefined {
   const z = zlib as unknown as Partial<NativeZstd> & { constants: Record<string, number> };
-  if (typeof z.zstdCompress !== 'function' || typeof z.zstdDecompressSync !== 'function' || typeof z.zstdDecompress !== 'function') return undefined;
+  if (typeof z.zstdCompress !== 'function' || typeof z.zstdDecompressSync !== 'function') return undefined;
   if (z.constants['ZSTD_c_compressionLevel'] === undefined || z.constants['ZSTD_c_contentSizeFlag'] === undefined) return undefined;
   return z as NativeZstd;
 }
@@ -214,9 +215,23 @@ export async function nodeCodecsReady(): Promise<void> {
   if (!hasNativeZstd() && !zstdWasmLoaded()) await loadZstdWasm();
 }
 
-/** A node:zlib callback call as a promise of a Uint8Array. */
-function zlibAsync(call: (done: Callback) => void): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => call((error, out) => (error ? reject(error) : resolve(toUint8(out)))));
+/** An idle decompression worker exits after this long (reading an image keeps them busy). */
+const DECOMPRESS_IDLE_EXIT_MS = 1000;
+const decompressPools = new Map<CompressionName, WorkerPool>();
+
+/**
+ * Where `decompressAsync` and `decompressedLengthAsync` of the node decompressors run: node:zlib's
+ * synchronous call in a pool of worker threads (one per core, started on first use, gone after a
+ * second without work): several blocks decompress at once, and the calling thread only posts and
+ * receives (see decompress-worker-source.ts for why not node:zlib's asynchronous calls).
+ */
+function decompressPool(kind: 'gzip' | 'zstd'): WorkerPool {
+  let pool = decompressPools.get(kind);
+  if (pool === undefined) {
+    pool = new WorkerPool(kind, availableParallelism(), DECOMPRESS_WORKER_SOURCE, { kind }, { task: 'decompression', idleExitMs: DECOMPRESS_IDLE_EXIT_MS });
+    decompressPools.set(kind, pool);
+  }
+  return pool;
 }
 
 const nodeGzipDecompressor: Decompressor = {
@@ -228,7 +243,11 @@ const nodeGzipDecompressor: Decompressor = {
   },
   async decompressAsync(data, maxSize) {
     if (maxSize < 1) return portableGzip.decompress(data, maxSize);
-    return zlibAsync((done) => zlib.inflate(data, { maxOutputLength: maxSize, chunkSize: outputChunk(maxSize) }, done));
+    return decompressPool('gzip').run(data, maxSize);
+  },
+  async decompressedLengthAsync(data, maxSize) {
+    if (maxSize < 1) return portableGzip.decompress(data, maxSize).length;
+    return decompressPool('gzip').runForLength(data, maxSize);
   },
 };
 
@@ -245,7 +264,12 @@ function nativeZstdDecompressor(api: NativeZstd): Decompressor {
     async decompressAsync(data, maxSize) {
       if (maxSize < 1) return portableZstd.decompress(data, maxSize);
       checkZstdFrames(data, maxSize);
-      return zlibAsync((done) => api.zstdDecompress(data, { maxOutputLength: maxSize, chunkSize: outputChunk(maxSize) }, done));
+      return decompressPool('zstd').run(data, maxSize);
+    },
+    async decompressedLengthAsync(data, maxSize) {
+      if (maxSize < 1) return portableZstd.decompress(data, maxSize).length;
+      checkZstdFrames(data, maxSize);
+      return decompressPool('zstd').runForLength(data, maxSize);
     },
   };
 }

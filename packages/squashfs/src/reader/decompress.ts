@@ -36,6 +36,30 @@ export async function decompressBlockAsync(
   return bounded(out, maxSize, structure, offset);
 }
 
+/**
+ * How many bytes a block decompresses to (at most `maxSize`), through the decompressor's
+ * `decompressedLengthAsync` where it has one (the bytes then stay off this thread), else
+ * {@link decompressBlockAsync}. Same errors.
+ */
+export async function decompressedLength(
+  decompressor: Decompressor,
+  data: Uint8Array,
+  maxSize: number,
+  structure: Structure,
+  offset: number,
+): Promise<number> {
+  if (decompressor.decompressedLengthAsync === undefined) return (await decompressBlockAsync(decompressor, data, maxSize, structure, offset)).length;
+  let length: number;
+  try {
+    length = await decompressor.decompressedLengthAsync(data, maxSize);
+  } catch (error) {
+    throw notDecompressed(structure, offset, error);
+  }
+  if (!Number.isSafeInteger(length) || length < 0) throw corrupt(structure, offset, 'decompressor returned no length');
+  if (length > maxSize) throw corrupt(structure, offset, `block decompresses to ${length} bytes, more than ${maxSize}`);
+  return length;
+}
+
 function notDecompressed(structure: Structure, offset: number, error: unknown): Error {
   return corrupt(structure, offset, `block does not decompress: ${(error as Error)?.message ?? String(error)}`, error);
 }

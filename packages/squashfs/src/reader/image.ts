@@ -86,6 +86,7 @@ export class SquashfsImage {
       bytesUsed: superblock.bytesUsed,
       fragments: layout.fragments,
       fragmentCache: new Map(),
+      fragmentLengths: new Map(),
     };
   }
 

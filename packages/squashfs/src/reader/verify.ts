@@ -3,7 +3,7 @@ import type { ImageSource } from '../io/sink.js';
 import { compareBytes } from '../tree/names.js';
 import { u64 } from './bytes.js';
 import { METADATA_SIZE } from './constants.js';
-import { blockLayout, checkFileData, fragmentBlock } from './data.js';
+import { blockLayout, checkFileData, fragmentLength, fragmentLengthsAhead } from './data.js';
 import { basicType, type DirInode, type FileInode, type Inode } from './inode.js';
 import { SquashfsImage, type OpenOptions } from './image.js';
 import { MetaCursor } from './metadata.js';
@@ -111,9 +111,6 @@ export async function verifyImage(source: ImageSource, options: VerifyOptions = 
   if (image !== undefined) stats.metadataBlocks = image.meta.blocksRead;
   return { ok: problems.length === 0, problems, stats };
 }
-
-/** Fragment blocks being decompressed at once while verify walks the fragment table. */
-const FRAGMENTS_AHEAD = 8;
 
 type Check = (fn: () => Promise<void>, path?: string) => Promise<boolean>;
 type Problem = (p: VerifyProblem) => void;
@@ -335,24 +332,16 @@ async function verifyOpened(img: SquashfsImage, problem: Problem, check: Check, 
   if (layout.fragments && sb.fragments <= sb.inodes) {
     const fragments = layout.fragments;
     stats.fragmentBlocks = fragments.count;
-    // The blocks are decompressed a few ahead (off this thread where the decompressor can); each
-    // one's problem is still reported in index order.
-    const ahead: Array<Promise<unknown> | undefined> = [];
-    const start = (i: number): void => {
-      if (!checkData || i >= fragments.count || ahead[i] !== undefined) return;
-      const p = fragmentBlock(img.dataAccess, i);
-      p.catch(() => {}); // observed in its turn below
-      ahead[i] = p;
-    };
+    // Each block is decompressed once (the files' tails asked for most of them already), a few
+    // ahead (off this thread where the decompressor can); problems are reported in index order.
     for (let i = 0; i < fragments.count; i++) {
-      for (let j = i; j < i + FRAGMENTS_AHEAD; j++) start(j);
+      if (checkData) fragmentLengthsAhead(img.dataAccess, i);
       await check(async () => {
         const e = await fragments.entry(i);
         const at = u64(e, 0);
         if (at < dataStart || at >= dataEnd) problem({ structure: 'fragment table', offset: fragments.pointers[Math.floor((i * 16) / METADATA_SIZE)]!, message: `fragment ${i} at ${at} outside the data area` });
-        await ahead[i];
+        if (checkData) await fragmentLength(img.dataAccess, i);
       });
-      ahead[i] = undefined;
     }
   }
 }

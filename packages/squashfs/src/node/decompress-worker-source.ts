@@ -1,0 +1,49 @@
+/**
+ * Source of a node:zlib decompression worker thread (CommonJS, run with `eval: true` like
+ * zlib-worker-source.ts). `workerData.kind` is 'gzip' (`inflateSync`, a zlib stream) or 'zstd'
+ * (`zstdDecompressSync`). Answers `{ id, param, block }` (param: the most bytes the block may
+ * decompress to) with `{ id, out }` (zlib's output, its buffer transferred) or `{ id, error }`,
+ * handing `block`'s buffer back as `back`; with `lengthOnly`, with `{ id, length }` (the output
+ * is freed here). The output buffer is one chunk larger than the bound, so
+ * a block is one zlib call; a block that would decompress to more than `param` bytes fails
+ * (maxOutputLength), as the synchronous decompressors do.
+ *
+ * Why a worker and not node:zlib's asynchronous calls: each of those builds a stream object on the
+ * calling thread and keeps it until the libuv pool is done, so with several blocks in flight they
+ * outlive the young generation and fill the old one; in a process whose young generation has grown
+ * (`bakery create` after packing), V8 then ran a full GC every ~25 ms while an image was read back.
+ */
+export const DECOMPRESS_WORKER_SOURCE = `
+'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const zlib = require('node:zlib');
+const decompress = workerData.kind === 'zstd' ? zlib.zstdDecompressSync : zlib.inflateSync;
+const canDetach = typeof ArrayBuffer.prototype.transfer === 'function';
+Atomics.store(workerData.ready, 0, 1);
+parentPort.on('message', (msg) => {
+  try {
+    const max = msg.param;
+    const chunkSize = Math.max(zlib.constants.Z_DEFAULT_CHUNK, max + 1024);
+    const out = decompress(msg.block, { maxOutputLength: max, chunkSize });
+    const length = out.length;
+    const ownBuffer = out.buffer.byteLength > Buffer.poolSize;
+    if (msg.lengthOnly && ownBuffer && canDetach) {
+      // The output is freed here and now: this thread allocates so little else that a GC comes
+      // rarely, and zlib's buffers would pile up (tens of MB per worker) until one did.
+      out.buffer.transfer(0);
+      parentPort.postMessage({ id: msg.id, length, back: msg.block }, [msg.block.buffer]);
+      return;
+    }
+    // As in the zlib compression worker: zlib's own output buffer is moved to the main thread
+    // (gone from here at once, for the reason above), except a small Buffer that may be a view of
+    // the shared pool, which is copied. Without ArrayBuffer.prototype.transfer (Node 20) a
+    // length-only answer moves the buffer too, for the main thread to drop.
+    const own = ownBuffer ? out : new Uint8Array(out);
+    const view = new Uint8Array(own.buffer, own.byteOffset, own.byteLength);
+    const reply = msg.lengthOnly ? { id: msg.id, length, drop: view, back: msg.block } : { id: msg.id, out: view, back: msg.block };
+    parentPort.postMessage(reply, [view.buffer, msg.block.buffer]);
+  } catch (error) {
+    parentPort.postMessage({ id: msg.id, error: String(error), back: msg.block }, [msg.block.buffer]);
+  }
+});
+`;
