@@ -73,6 +73,9 @@ export class MetaCursor {
   private readonly structure: Structure;
   private readonly tableStart: number;
   private readonly tableEnd: number;
+  /** The block at `position` once fetched (reads inside it need not go through the reader). */
+  private current: MetaBlock | undefined;
+  private currentAt = -1;
 
   constructor(reader: MetadataReader, structure: Structure, tableStart: number, tableEnd: number, block: number, offset: number) {
     this.reader = reader;
@@ -100,7 +103,7 @@ export class MetaCursor {
   async normalize(): Promise<boolean> {
     for (;;) {
       if (this.position >= this.tableEnd) return false;
-      const blk = await this.reader.block(this.position, this.tableEnd, this.structure);
+      const blk = await this.fetch();
       if (this.offset > blk.data.length) {
         throw corrupt(this.structure, this.position, `offset ${this.offset} past the end of a ${blk.data.length}-byte metadata block`);
       }
@@ -113,8 +116,11 @@ export class MetaCursor {
   /** Reads exactly `n` bytes (n ≤ 65536 + a little): the result may alias the cache, do not modify it. */
   async read(n: number): Promise<Uint8Array> {
     if (n === 0) return new Uint8Array(0);
-    if (!(await this.normalize())) throw corrupt(this.structure, this.position, `${n} bytes needed past the end of the table`);
-    let blk = await this.reader.block(this.position, this.tableEnd, this.structure);
+    let blk = this.currentAt === this.position ? this.current! : undefined;
+    if (blk === undefined || blk.data.length - this.offset < n) {
+      if (!(await this.normalize())) throw corrupt(this.structure, this.position, `${n} bytes needed past the end of the table`);
+      blk = await this.fetch();
+    }
     if (blk.data.length - this.offset >= n) {
       const out = blk.data.subarray(this.offset, this.offset + n);
       this.offset += n;
@@ -124,12 +130,21 @@ export class MetaCursor {
     let filled = 0;
     while (filled < n) {
       if (!(await this.normalize())) throw corrupt(this.structure, this.position, `${n} bytes needed past the end of the table`);
-      blk = await this.reader.block(this.position, this.tableEnd, this.structure);
+      blk = await this.fetch();
       const take = Math.min(n - filled, blk.data.length - this.offset);
       out.set(blk.data.subarray(this.offset, this.offset + take), filled);
       filled += take;
       this.offset += take;
     }
     return out;
+  }
+
+  /** The block at `position`, from the reader (bounds-checked, cached there) unless it is the current one. */
+  private async fetch(): Promise<MetaBlock> {
+    if (this.currentAt === this.position) return this.current!;
+    const blk = await this.reader.block(this.position, this.tableEnd, this.structure);
+    this.current = blk;
+    this.currentAt = this.position;
+    return blk;
   }
 }
