@@ -36,6 +36,11 @@ async function inodeAt(b: Uint8Array, path: string): Promise<number> {
   expect(Math.floor(st.inodeRef / 65536)).toBe(0);
   return img.superblock.inodeTableStart + 2 + (st.inodeRef % 65536);
 }
+function expectBytesEqual(a: Uint8Array, b: Uint8Array): void {
+  expect(a.length).toBe(b.length);
+  expect(Buffer.compare(Buffer.from(a), Buffer.from(b))).toBe(0);
+}
+
 async function expectCorrupt(p: Promise<unknown>, structure: string, message?: RegExp): Promise<SquashfsError> {
   const error = await p.then(
     () => undefined,
@@ -245,6 +250,12 @@ describe('verify with the node decompressors (asynchronous: several blocks decom
     };
     const ordered = await verifyImage(sourceFromBytes(b), { codecs: late });
     expect(ordered.problems[0]).toMatchObject({ structure: 'data block', offset: at[0] });
+    // readFile reads ahead too: the same first bad block, and the intact file's bytes alike.
+    const img = await SquashfsImage.open(sourceFromBytes(b), { codecs: late });
+    const e = await expectCorrupt(img.readFile('d/two-blocks'), 'data block');
+    expect(e.offset).toBe(at[0]);
+    const intact = await SquashfsImage.open(sourceFromBytes(gzip), { codecs: late });
+    expectBytesEqual(await intact.readFile('d/two-blocks'), await (await open(gzip)).readFile('d/two-blocks'));
   });
 
   it('checks data and fragment blocks through decompressedLengthAsync when the decompressor has it: same reports, in file order', async () => {

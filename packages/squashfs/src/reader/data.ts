@@ -187,14 +187,51 @@ export async function checkFileData(ctx: DataContext, file: FileInode): Promise<
   checkTailFits(file, tail, await fragmentLength(ctx, file.fragment));
 }
 
-/** Yields a file's contents block by block; every block decompresses to exactly its declared size. */
+/** Blocks {@link fileChunks} reads and decompresses ahead of the one it yields. */
+const READ_AHEAD = 8;
+
+/**
+ * Yields a file's contents block by block; every block decompresses to exactly its declared size.
+ * The next {@link READ_AHEAD} blocks are read and decompressed meanwhile (several at once where
+ * the decompressor has `decompressAsync`); a problem is still reported at its block, in order.
+ */
 export async function* fileChunks(ctx: DataContext, file: FileInode): AsyncGenerator<Uint8Array> {
-  for (const b of blockLayout(ctx, file)) {
-    if (b.size === 0) {
-      yield new Uint8Array(b.expected);
-      continue;
+  /** A sparse block's length, or a stored block on its way. */
+  const ahead: Array<number | Promise<Uint8Array>> = [];
+  const layout = blockLayout(ctx, file);
+  let more = true;
+  const fill = (): void => {
+    while (more && ahead.length < READ_AHEAD) {
+      let next: IteratorResult<BlockPlace>;
+      try {
+        next = layout.next();
+      } catch (error) {
+        // A bad block word: reported when its turn comes, after the blocks before it.
+        more = false;
+        const failed = Promise.reject(error as Error);
+        failed.catch(noop);
+        ahead.push(failed);
+        return;
+      }
+      if (next.done === true) {
+        more = false;
+        return;
+      }
+      const b = next.value;
+      if (b.size === 0) ahead.push(b.expected);
+      else {
+        const block = dataBlock(ctx, file, b);
+        block.catch(noop); // observed in its turn (or dropped with an abandoned read)
+        ahead.push(block);
+      }
     }
-    yield await dataBlock(ctx, file, b);
+  };
+  fill();
+  while (ahead.length > 0) {
+    const next = ahead.shift()!;
+    const chunk = typeof next === 'number' ? new Uint8Array(next) : await next;
+    fill();
+    yield chunk;
   }
   const tail = await fragmentTail(ctx, file);
   if (tail !== null) yield tail.slice();
