@@ -3,8 +3,9 @@
  * from the TypeScript sources and from dist/ without a separate build step). `workerData` is
  * `{ kind: 'zstd', modulePath }` (@bokuweb/zstd-wasm, loaded with require, started with `init()`;
  * one-shot ZSTD_compress: one frame with the content size) or `{ kind: 'gzip', moduleUrl }` (the
- * ESM `libdeflate` package, loaded with import(); its zlib stream). It answers `{ id, param, block }` (param: the level)
- * with `{ id, out }` or `{ id, error }`, handing `block`'s buffer back as `back`; messages that come
+ * ESM `libdeflate` package, loaded with import(); its zlib stream). It answers
+ * `{ id, param, block }` (param: the level) with `{ id, out }` or `{ id, error }`, handing
+ * `block`'s buffer back as `back`; messages that come
  * before the module is loaded wait in a queue; once it is loaded the worker sets
  * `workerData.ready[0]` to 1 (see WorkerPool.starting). A module that cannot load is reported as `{ id: -1 }`.
  * As on the main thread (compress/deflate-wasm.ts), the process error listeners libdeflate's

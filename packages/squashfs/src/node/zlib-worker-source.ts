@@ -2,9 +2,9 @@
  * Source of a node:zlib zstd worker thread (CommonJS, run with `eval: true` like
  * wasm-worker-source.ts). `workerData` is `{ options, levelParam }`: the options of
  * `zstdCompressSync` without the per-block parts (level, output chunk size, pledged size), which
- * the worker adds. Sets `workerData.ready[0]` to 1 when started. Answers `{ id, param, block }` (param: the level) with `{ id, out }` (a
- * view of zlib's output, its buffer transferred) or `{ id, error }`, handing `block`'s buffer back
- * as `back`. Same zstd call, same parameters as the async codec: the same bytes.
+ * the worker adds. Sets `workerData.ready[0]` to 1 when started. Answers `{ id, param, block }`
+ * (param: the level) with `{ id, out }` (a view of zlib's output, its buffer transferred) or
+ * `{ id, error }`, handing `block`'s buffer back as `back`. Same zstd call, same parameters as the async codec: the same bytes.
  */
 export const ZLIB_WORKER_SOURCE = `
 'use strict';
