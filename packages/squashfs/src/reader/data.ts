@@ -112,11 +112,17 @@ function checkHolds(file: FileInode, b: BlockPlace, length: number): void {
   }
 }
 
+/** How many bytes of the file are in a fragment block (0: none). */
+function tailLength(ctx: DataContext, file: FileInode): number {
+  const tail = file.fileSize - file.blocks.length * ctx.blockSize;
+  return file.fragment === null || tail <= 0 ? 0 : tail;
+}
+
 /** The file's tail from its fragment block, bounds-checked. */
 async function fragmentTail(ctx: DataContext, file: FileInode): Promise<Uint8Array | null> {
-  const tail = file.fileSize - file.blocks.length * ctx.blockSize;
-  if (file.fragment === null || tail <= 0) return null;
-  const frag = await fragmentBlock(ctx, file.fragment);
+  const tail = tailLength(ctx, file);
+  if (tail === 0) return null;
+  const frag = await fragmentBlock(ctx, file.fragment!);
   checkTailFits(file, tail, frag.length);
   return frag.subarray(file.fragmentOffset, file.fragmentOffset + tail);
 }
@@ -128,7 +134,7 @@ function checkTailFits(file: FileInode, tail: number, fragmentLength: number): v
 }
 
 /** Fragment blocks whose length verify asks for ahead of the one it needs (it reads them in order). */
-export const FRAGMENTS_AHEAD = 8;
+const FRAGMENTS_AHEAD = 8;
 
 /**
  * verify: how many bytes fragment block `index` holds. Each block is read and decompressed once
@@ -167,9 +173,9 @@ const noop = (): void => {};
 
 /**
  * verify: every stored block decompresses to its declared size and the tail fits in its fragment
- * block (sparse blocks cost nothing). With a decompressor that has `decompressedLengthAsync` (or `decompressAsync`), up to
- * {@link CHECKS_IN_FLIGHT} blocks at once;
- * the first bad block in file order is the one reported, whatever order they finish in.
+ * block (sparse blocks cost nothing). With a decompressor that has `decompressedLengthAsync` (or
+ * `decompressAsync`), up to {@link CHECKS_IN_FLIGHT} blocks at once; the first bad block in file
+ * order is the one reported, whatever order they finish in.
  */
 export async function checkFileData(ctx: DataContext, file: FileInode): Promise<void> {
   const pending: Promise<void>[] = [];
@@ -181,10 +187,10 @@ export async function checkFileData(ctx: DataContext, file: FileInode): Promise<
     if (pending.length >= CHECKS_IN_FLIGHT) await pending.shift();
   }
   for (const check of pending) await check;
-  const tail = file.fileSize - file.blocks.length * ctx.blockSize;
-  if (file.fragment === null || tail <= 0) return;
-  fragmentLengthsAhead(ctx, file.fragment);
-  checkTailFits(file, tail, await fragmentLength(ctx, file.fragment));
+  const tail = tailLength(ctx, file);
+  if (tail === 0) return;
+  fragmentLengthsAhead(ctx, file.fragment!);
+  checkTailFits(file, tail, await fragmentLength(ctx, file.fragment!));
 }
 
 /** Blocks {@link fileChunks} reads and decompresses ahead of the one it yields. */

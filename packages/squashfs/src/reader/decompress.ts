@@ -56,7 +56,7 @@ export async function decompressedLength(
     throw notDecompressed(structure, offset, error);
   }
   if (!Number.isSafeInteger(length) || length < 0) throw corrupt(structure, offset, 'decompressor returned no length');
-  if (length > maxSize) throw corrupt(structure, offset, `block decompresses to ${length} bytes, more than ${maxSize}`);
+  checkBound(length, maxSize, structure, offset);
   return length;
 }
 
@@ -66,6 +66,10 @@ function notDecompressed(structure: Structure, offset: number, error: unknown): 
 
 function bounded(out: unknown, maxSize: number, structure: Structure, offset: number): Uint8Array {
   if (!(out instanceof Uint8Array)) throw corrupt(structure, offset, 'decompressor returned no bytes');
-  if (out.length > maxSize) throw corrupt(structure, offset, `block decompresses to ${out.length} bytes, more than ${maxSize}`);
+  checkBound(out.length, maxSize, structure, offset);
   return out;
+}
+
+function checkBound(length: number, maxSize: number, structure: Structure, offset: number): void {
+  if (length > maxSize) throw corrupt(structure, offset, `block decompresses to ${length} bytes, more than ${maxSize}`);
 }
