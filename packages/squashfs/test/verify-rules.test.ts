@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SquashfsError, SquashfsImage, sourceFromBytes, verifyImage, type CodecProvider, type VerifyReport } from '@sysext-bakery/squashfs';
+import { SquashfsError, SquashfsImage, sourceFromBytes, verifyImage, type CodecProvider, type Decompressor, type VerifyReport } from '@sysext-bakery/squashfs';
 import { nodeCodecs } from '@sysext-bakery/squashfs/node';
 import { SEED_DIR } from './fuzz/harness.js';
 
@@ -35,10 +35,6 @@ async function inodeAt(b: Uint8Array, path: string): Promise<number> {
   const st = await img.stat(path);
   expect(Math.floor(st.inodeRef / 65536)).toBe(0);
   return img.superblock.inodeTableStart + 2 + (st.inodeRef % 65536);
-}
-function expectBytesEqual(a: Uint8Array, b: Uint8Array): void {
-  expect(a.length).toBe(b.length);
-  expect(Buffer.compare(Buffer.from(a), Buffer.from(b))).toBe(0);
 }
 
 async function expectCorrupt(p: Promise<unknown>, structure: string, message?: RegExp): Promise<SquashfsError> {
@@ -213,6 +209,32 @@ describe('verifyImage on targeted corruption', () => {
 describe('verify with the node decompressors (asynchronous: several blocks decompress at once)', () => {
   const verifyNode = (b: Uint8Array, all = false): Promise<VerifyReport> => verifyImage(sourceFromBytes(b), { all, codecs: nodeCodecs });
 
+  /** The node codecs with their decompressor's methods replaced by `extra(real)`'s. */
+  const withDecompressor = (extra: (real: Decompressor) => Partial<Decompressor>): CodecProvider => ({
+    ...nodeCodecs,
+    decompressor(id) {
+      const real = nodeCodecs.decompressor(id)!;
+      return { id, decompress: (data, maxSize) => real.decompress(data, maxSize), ...extra(real) };
+    },
+  });
+  /** 30 ms for a large block, none for a small one: the later block of a file fails first. */
+  const largeLater = (data: Uint8Array): Promise<unknown> => new Promise((resolve) => setTimeout(resolve, data.length > 1000 ? 30 : 0));
+
+  /**
+   * `d/two-blocks` (blocks of 4 KiB: 0 and 2 compressed, 1 stored raw) in a copy of the gzip image
+   * with blocks 0 and 2 broken (block 2, 62 bytes, is the quicker to fail); `at`: where they start.
+   */
+  async function brokenTwoBlocks(): Promise<{ b: Uint8Array; at: number[] }> {
+    const b = gzip.slice();
+    const st = await (await open(b)).stat('d/two-blocks');
+    const [first, second, third] = st.blocks!;
+    expect([first! & 0x1000000, second! & 0x1000000, third! & 0x1000000]).toEqual([0, 0x1000000, 0]);
+    const at = [st.startBlock!, st.startBlock! + (first! & 0xffffff), st.startBlock! + (first! & 0xffffff) + (second! & 0xffffff)];
+    b[at[0]! + Math.floor((first! & 0xffffff) / 2)]! ^= 0x55;
+    b[at[2]! + 2]! ^= 0x55;
+    return { b, at };
+  }
+
   it('passes the unmodified gzip image, with the same counts as the synchronous path', async () => {
     const [sync, async] = await Promise.all([verify(gzip), verifyNode(gzip)]);
     expect(async.ok).toBe(true);
@@ -220,34 +242,18 @@ describe('verify with the node decompressors (asynchronous: several blocks decom
   });
 
   it('reports the first bad data block of a file in file order, whatever block fails first', async () => {
-    const b = gzip.slice();
-    const st = await (await open(b)).stat('d/two-blocks');
-    // Blocks of 4 KiB: 0 and 2 compressed, 1 stored raw.
-    const [first, second, third] = st.blocks!;
-    expect([first! & 0x1000000, second! & 0x1000000, third! & 0x1000000]).toEqual([0, 0x1000000, 0]);
-    const at = [st.startBlock!, st.startBlock! + (first! & 0xffffff), st.startBlock! + (first! & 0xffffff) + (second! & 0xffffff)];
-    // Blocks 0 and 2 broken: block 2 (62 bytes) is the quicker to fail.
-    b[at[0]! + Math.floor((first! & 0xffffff) / 2)]! ^= 0x55;
-    b[at[2]! + 2]! ^= 0x55;
+    const { b, at } = await brokenTwoBlocks();
     const r = await verifyNode(b);
     expect(r.ok).toBe(false);
     expect(r.problems).toHaveLength(1);
     expect(r.problems[0]).toMatchObject({ structure: 'data block', offset: at[0] });
     // Made certain: a decompressor that fails the large block 30 ms after the small one.
-    const late: CodecProvider = {
-      ...nodeCodecs,
-      decompressor(id) {
-        const real = nodeCodecs.decompressor(id)!;
-        return {
-          id,
-          decompress: (data, maxSize) => real.decompress(data, maxSize),
-          decompressAsync: async (data, maxSize) => {
-            await new Promise((resolve) => setTimeout(resolve, data.length > 1000 ? 30 : 0));
-            return real.decompress(data, maxSize);
-          },
-        };
+    const late = withDecompressor((real) => ({
+      decompressAsync: async (data, maxSize) => {
+        await largeLater(data);
+        return real.decompress(data, maxSize);
       },
-    };
+    }));
     const ordered = await verifyImage(sourceFromBytes(b), { codecs: late });
     expect(ordered.problems[0]).toMatchObject({ structure: 'data block', offset: at[0] });
     // readFile reads ahead too: the same first bad block, and the intact file's bytes alike.
@@ -255,47 +261,34 @@ describe('verify with the node decompressors (asynchronous: several blocks decom
     const e = await expectCorrupt(img.readFile('d/two-blocks'), 'data block');
     expect(e.offset).toBe(at[0]);
     const intact = await SquashfsImage.open(sourceFromBytes(gzip), { codecs: late });
-    expectBytesEqual(await intact.readFile('d/two-blocks'), await (await open(gzip)).readFile('d/two-blocks'));
+    expect(await intact.readFile('d/two-blocks')).toEqual(await (await open(gzip)).readFile('d/two-blocks'));
   });
 
   it('checks data and fragment blocks through decompressedLengthAsync when the decompressor has it: same reports, in file order', async () => {
-    const b = gzip.slice();
-    const st = await (await open(b)).stat('d/two-blocks');
-    const [first, second] = st.blocks!;
-    const at0 = st.startBlock!;
-    const at2 = at0 + (first! & 0xffffff) + (second! & 0xffffff);
     const calls = { length: 0, bytes: 0 };
     // Fails the large block 30 ms after the small one, like the decompressAsync case above.
-    const counting = (lie = 0): CodecProvider => ({
-      ...nodeCodecs,
-      decompressor(id) {
-        const real = nodeCodecs.decompressor(id)!;
-        return {
-          id,
-          decompress: (data, maxSize) => real.decompress(data, maxSize),
-          decompressAsync: async (data, maxSize) => {
-            calls.bytes++;
-            return real.decompress(data, maxSize);
-          },
-          decompressedLengthAsync: async (data, maxSize) => {
-            calls.length++;
-            await new Promise((resolve) => setTimeout(resolve, data.length > 1000 ? 30 : 0));
-            return real.decompress(data, maxSize).length - lie;
-          },
-        };
-      },
-    });
-    const good = await verifyImage(sourceFromBytes(b), { codecs: counting() });
+    const counting = (lie = 0): CodecProvider =>
+      withDecompressor((real) => ({
+        decompressAsync: async (data, maxSize) => {
+          calls.bytes++;
+          return real.decompress(data, maxSize);
+        },
+        decompressedLengthAsync: async (data, maxSize) => {
+          calls.length++;
+          await largeLater(data);
+          return real.decompress(data, maxSize).length - lie;
+        },
+      }));
+    const good = await verifyImage(sourceFromBytes(gzip), { codecs: counting() });
     expect(good.ok).toBe(true);
     expect(good.stats).toEqual((await verify(gzip)).stats);
     // Never the bytes: data blocks and fragment blocks (whose lengths bound the tails) alike.
     expect(calls.length).toBeGreaterThanOrEqual(2);
     expect(calls.bytes).toBe(0);
 
-    b[at0 + Math.floor((first! & 0xffffff) / 2)]! ^= 0x55;
-    b[at2 + 2]! ^= 0x55;
+    const { b, at } = await brokenTwoBlocks();
     const bad = await verifyImage(sourceFromBytes(b), { codecs: counting() });
-    expect(bad.problems[0]).toMatchObject({ structure: 'data block', offset: at0 });
+    expect(bad.problems[0]).toMatchObject({ structure: 'data block', offset: at[0] });
     expect(bad.problems[0]!.message).toMatch(/does not decompress/);
 
     // A length that does not match the block's declared size is the block's problem, named (the

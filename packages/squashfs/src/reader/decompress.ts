@@ -27,12 +27,7 @@ export async function decompressBlockAsync(
   offset: number,
 ): Promise<Uint8Array> {
   if (decompressor.decompressAsync === undefined) return decompressBlock(decompressor, data, maxSize, structure, offset);
-  let out: Uint8Array;
-  try {
-    out = await decompressor.decompressAsync(data, maxSize);
-  } catch (error) {
-    throw notDecompressed(structure, offset, error);
-  }
+  const out = await decompressing(() => decompressor.decompressAsync!(data, maxSize), structure, offset);
   return bounded(out, maxSize, structure, offset);
 }
 
@@ -49,15 +44,19 @@ export async function decompressedLength(
   offset: number,
 ): Promise<number> {
   if (decompressor.decompressedLengthAsync === undefined) return (await decompressBlockAsync(decompressor, data, maxSize, structure, offset)).length;
-  let length: number;
-  try {
-    length = await decompressor.decompressedLengthAsync(data, maxSize);
-  } catch (error) {
-    throw notDecompressed(structure, offset, error);
-  }
+  const length = await decompressing(() => decompressor.decompressedLengthAsync!(data, maxSize), structure, offset);
   if (!Number.isSafeInteger(length) || length < 0) throw corrupt(structure, offset, 'decompressor returned no length');
   checkBound(length, maxSize, structure, offset);
   return length;
+}
+
+/** `call`'s result; its failure (any error) as the block's CORRUPT_IMAGE. */
+async function decompressing<T>(call: () => Promise<T>, structure: Structure, offset: number): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw notDecompressed(structure, offset, error);
+  }
 }
 
 function notDecompressed(structure: Structure, offset: number, error: unknown): Error {
