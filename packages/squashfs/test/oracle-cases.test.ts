@@ -17,6 +17,7 @@ import {
   type CheckOptions,
   type OracleName,
 } from '@sysext-bakery/squashfs/testing';
+import { manyDirectories } from './writer-helpers.js';
 
 // Deterministic trees that exercise one format corner each, written by our writer and checked by
 // every available oracle (unsquashfs, sqfsdiff vs mksquashfs, rdsquashfs, 7-Zip, kernel, reader).
@@ -144,5 +145,10 @@ describe('oracle cases', () => {
     tree.file('sparse.img', content, { mtime: 1 });
     // Extraction-free oracles (the copy-everything ones skip trees this large on their own).
     await writeAndCheck(tree, { compression: 'gzip', blockSize: 1 << 20 }, ['unsquashfs', 'kernel', 'reader', '7zz']);
+  }, 600_000);
+
+  it('inode and directory tables of many blocks, directories of every height 0-41, compressed in parallel (gzip and zstd)', async () => {
+    await writeAndCheck(manyDirectories(5), { compression: 'gzip' });
+    await writeAndCheck(manyDirectories(6), { compression: 'zstd' }, ['unsquashfs', 'kernel', 'reader', '7zz']);
   }, 600_000);
 });

@@ -286,3 +286,43 @@ export async function withMount<T>(image: string, base: string, fn: (dir: string
 export function warnSkip(what: string): void {
   if (!mountProbe.ok) console.warn(`SKIPPED ${what}: kernel mount unavailable here (${mountProbe.reason})`);
 }
+
+/**
+ * A tree whose inode and directory tables span many metadata blocks and whose directories have
+ * every height from 0 to 40: a 40-deep chain, 300 directories mixing files and subdirectories
+ * (so listings switch between inode blocks), a 700-entry directory (a directory index), hard
+ * links and symlinks across directories, and ~200 distinct xattr sets (an xattr table of several
+ * blocks). Seeded: the same tree every time.
+ */
+export function manyDirectories(seed: number, xattrs = true): Tree {
+  const t = new Tree({ defaults: { mtime: 1_700_000_000 } });
+  let x = seed >>> 0 || 1;
+  const next = (n: number): number => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return (x >>> 16) % n;
+  };
+  let chain = 'deep';
+  for (let d = 0; d < 40; d++) {
+    chain += `/d${d}`;
+    t.file(`${chain}/f`, `level ${d}`, { mtime: 1_600_000_000 + d });
+  }
+  for (let i = 0; i < 300; i++) {
+    const dir = `mixed/m${String(i).padStart(3, '0')}${'x'.repeat(next(40))}`;
+    const entries = 1 + next(12);
+    for (let j = 0; j < entries; j++) {
+      const name = `${dir}/${String.fromCharCode(97 + next(26))}${j}`;
+      const kind = next(6);
+      if (kind === 0) t.dir(`${name}/sub/${'s'.repeat(1 + next(3))}`);
+      else if (kind === 1) t.symlink(name, `../target-${next(100)}`);
+      else if (kind === 2) t.file(`${name}/inner`, pattern(next(300), i * 31 + j), { uid: next(4), gid: next(3) });
+      else {
+        const meta = xattrs && next(3) === 0 ? { xattrs: { 'user.tag': `value-${next(200)}-${'v'.repeat(60)}` } } : {};
+        t.file(name, pattern(next(2000), i * 17 + j), meta);
+      }
+    }
+  }
+  for (let i = 0; i < 700; i++) t.file(`wide/entry-${String(i).padStart(4, '0')}-${'w'.repeat(i % 40)}`, `${i}`);
+  for (let i = 0; i < 20; i++) t.link(`links/l${i}`, `wide/entry-${String(i * 7).padStart(4, '0')}-${'w'.repeat((i * 7) % 40)}`);
+  t.dir('empty');
+  return t;
+}

@@ -4,6 +4,7 @@
  * blocks, small files packed into fragments, contents in odd chunks. The image must be the same
  * bytes every time, and read back to the input.
  */
+import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   MemorySink,
@@ -12,13 +13,14 @@ import {
   contentFromFactory,
   portableCodecs,
   sourceFromBytes,
+  squashfsFormat as F,
   verifyImage,
   writeImage,
   type Codec,
   type WriteOptions,
 } from '@sysext-bakery/squashfs';
 import { nodeCodecs, sha256Hasher } from '@sysext-bakery/squashfs/node';
-import { BS, pattern, random } from './writer-helpers.js';
+import { BS, manyDirectories, pattern, random } from './writer-helpers.js';
 
 /** gzip whose results arrive late and out of order (delay from a seeded sequence). */
 function shuffledCodec(seed: number): Codec {
@@ -154,25 +156,16 @@ describe('writer pipeline', () => {
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
   });
 
-  it('compresses metadata synchronously once the codec is ready(), and fails cleanly when compressSync cannot', async () => {
+  it('compresses metadata blocks through compress() like data blocks: compressSync is never needed, and a failure is typed and aborts the sink', async () => {
     const reference = await image(false, { compression: portableCodecs.createCodec('gzip', { level: 6 }), concurrency: 2 });
-    // A codec whose compressSync works only after ready() (like zstd before its WASM is loaded).
     const inner = portableCodecs.createCodec('gzip', { level: 6 });
-    let loaded = false;
-    const lazy: Codec = {
-      ...inner,
-      compressSync(block) {
-        if (!loaded) throw new Error('not loaded: await ready()');
-        return inner.compressSync(block);
-      },
-      async ready() {
-        await new Promise((r) => setTimeout(r, 1));
-        loaded = true;
-      },
-    };
-    expect(Buffer.from(await image(false, { compression: lazy, concurrency: 2 })).equals(Buffer.from(reference))).toBe(true);
-    // Without ready(), a failing compressSync is a typed error and the sink is aborted.
-    const broken: Codec = { ...inner, compressSync: () => { throw new Error('no sync path'); } };
+    const noSync: Codec = { ...inner, compressSync: () => { throw new Error('no sync path'); } };
+    expect(Buffer.from(await image(false, { compression: noSync, concurrency: 2 })).equals(Buffer.from(reference))).toBe(true);
+    // A tree without data: only metadata blocks are compressed, and the codec fails them.
+    const broken: Codec = { ...inner, compress: () => Promise.reject(new Error('metadata block refused')) };
+    const tree = new Tree();
+    tree.file('empty', new Uint8Array(0));
+    tree.dir('d');
     const sink = new MemorySink();
     let aborted = false;
     const abort = sink.abort.bind(sink);
@@ -180,7 +173,28 @@ describe('writer pipeline', () => {
       aborted = true;
       await abort(e);
     };
-    await expect(writeImage(buildTree(false).tree, sink, { blockSize: BS, compression: broken })).rejects.toMatchObject({ name: 'SquashfsError', message: expect.stringMatching(/no sync path/) });
+    await expect(writeImage(tree, sink, { blockSize: BS, compression: broken })).rejects.toMatchObject({ name: 'SquashfsError', message: expect.stringMatching(/compressing a metadata block failed: metadata block refused/) });
     expect(aborted).toBe(true);
+  });
+
+  it('tables of many blocks, written as their blocks complete in any order, give the same bytes and read back', async () => {
+    const write = async (compression: Codec, concurrency: number): Promise<Uint8Array> => {
+      const sink = new MemorySink();
+      await writeImage(manyDirectories(9), sink, { blockSize: BS, mkfsTime: 1, compression, concurrency });
+      return sink.bytes();
+    };
+    const reference = await write(portableCodecs.createCodec('gzip', { level: 6 }), 1);
+    for (const [seed, concurrency] of [[21, 2], [22, 64]] as const) {
+      expect(Buffer.from(await write(shuffledCodec(seed), concurrency)).equals(Buffer.from(reference))).toBe(true);
+    }
+    const img = await SquashfsImage.open(sourceFromBytes(reference));
+    const sb = img.superblock;
+    // Both tables span several blocks, so their positions were waited for between the steps.
+    const blocks = (from: number, to: number): number => F.readMetadataBlocks(reference.subarray(from, to), (b) => new Uint8Array(inflateSync(b))).blocks.length;
+    expect(blocks(sb.inodeTableStart, sb.directoryTableStart)).toBeGreaterThanOrEqual(4);
+    const fragmentBlocksStart = Number(new DataView(reference.buffer, reference.byteOffset).getBigUint64(sb.fragmentTableStart, true)); // the directory table ends there
+    expect(blocks(sb.directoryTableStart, fragmentBlocksStart)).toBeGreaterThanOrEqual(4);
+    expect((await verifyImage(sourceFromBytes(reference), { all: true })).problems).toEqual([]);
+    expect(new TextDecoder().decode(await img.readFile('deep/d0/d1/d2/d3/d4/d5/d6/d7/d8/d9/d10/d11/d12/d13/d14/d15/d16/d17/d18/d19/d20/d21/d22/d23/d24/d25/d26/d27/d28/d29/d30/d31/d32/d33/d34/d35/d36/d37/d38/d39/f'))).toBe('level 39');
   });
 });

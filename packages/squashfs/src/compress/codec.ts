@@ -28,7 +28,9 @@ export interface Codec {
    */
   compress(block: Uint8Array): Promise<Uint8Array | null>;
   /**
-   * Synchronous variant, used for the (small) metadata blocks. May throw until `ready()` resolved.
+   * Synchronous variant (the same bytes), for callers that compress on their own thread; the
+   * image writer does not need it (metadata blocks go through `compress` too). May throw until
+   * `ready()` resolved.
    */
   compressSync(block: Uint8Array): Uint8Array | null;
   /** Resolves once `compressSync` works (e.g. a WASM module is loaded); absent: it always works. */

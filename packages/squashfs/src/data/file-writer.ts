@@ -21,6 +21,11 @@ export interface FilePlacement {
   offset: number;
   /** Bytes covered by sparse (size 0) blocks. */
   sparse: number;
+  /**
+   * How many block words the file has: `blocks` (and `startBlock`) are complete once that many
+   * were written, which may be after {@link FileWriter.write} returned (the queue writes them).
+   */
+  blockCount: number;
 }
 
 export interface FileWriterOptions {
@@ -92,7 +97,7 @@ export class FileWriter {
     const { blockSize, codec, queue, signal } = this.o;
     const declared = content.size;
     const hasher = this.o.hasher?.() ?? null;
-    const placement: FilePlacement = { size: 0, startBlock: 0, blocks: [], fragment: SQUASHFS_INVALID_FRAG, offset: 0, sparse: 0 };
+    const placement: FilePlacement = { size: 0, startBlock: 0, blocks: [], fragment: SQUASHFS_INVALID_FRAG, offset: 0, sparse: 0, blockCount: 0 };
     let queued = 0;
     let placed = 0;
     let sparseBlocks = 0;
@@ -241,6 +246,7 @@ export class FileWriter {
     if (tail !== null && !tailInFragment) await emit(tail, false);
     if (tailInFragment) ({ fragment: placement.fragment, offset: placement.offset } = await packer!.add(tail!));
     this.sparseBlocks += sparseBlocks;
+    placement.blockCount = queued;
     if (key !== undefined) this.dedup.set(key, placement);
     return placement;
   }
@@ -288,7 +294,7 @@ export class FileWriter {
     const packer = this.o.packer!;
     const place = (): FilePlacement => {
       const { fragment, offset } = packer.addNow(data);
-      const placement: FilePlacement = { size: n, startBlock: 0, blocks: [], fragment, offset, sparse: 0 };
+      const placement: FilePlacement = { size: n, startBlock: 0, blocks: [], fragment, offset, sparse: 0, blockCount: 0 };
       if (key !== undefined) this.dedup.set(key, placement);
       return placement;
     };

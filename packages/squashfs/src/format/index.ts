@@ -9,4 +9,4 @@ export * from './fragment-table.js';
 export * from './id-table.js';
 export * from './export-table.js';
 export * from './xattr-table.js';
-export { MetadataWriter, readMetadataBlocks, type MetadataCompressor } from '../metadata/metadata-writer.js';
+export { MetadataWriter, readMetadataBlocks, type MetadataCompressor, type MetadataCompressorAsync, type MetadataTable } from '../metadata/metadata-writer.js';

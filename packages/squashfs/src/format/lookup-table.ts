@@ -1,4 +1,4 @@
-import { MetadataWriter, type MetadataCompressor } from '../metadata/metadata-writer.js';
+import { MetadataWriter, type MetadataCompressor, type MetadataCompressorAsync, type MetadataTable } from '../metadata/metadata-writer.js';
 import { LeReader, LeWriter } from './le.js';
 
 /** A lookup table laid out at `start`: its metadata blocks, then the u64 index array the superblock points at. */
@@ -19,13 +19,27 @@ export interface LookupTable {
 export function buildLookupTable(entries: Uint8Array, compress: MetadataCompressor, start: number): LookupTable {
   const mw = new MetadataWriter(compress);
   mw.write(entries);
-  const { chunks, size, blockStarts } = mw.finish();
-  const indexStart = start + size;
-  const index = new LeWriter(blockStarts.length * 8);
-  const blockPositions = blockStarts.map((b) => start + b);
+  return placeLookupTable(mw.finish(), start);
+}
+
+/**
+ * The metadata blocks of a lookup table, compressed in the background (all at once) by
+ * `compressAsync`; {@link placeLookupTable} then lays them out where the table goes.
+ */
+export function lookupTableBlocks(entries: Uint8Array, compressAsync: MetadataCompressorAsync): Promise<MetadataTable> {
+  const mw = new MetadataWriter({ background: compressAsync });
+  mw.write(entries);
+  return mw.finishAsync();
+}
+
+/** A lookup table's blocks placed at `start`, followed by the index array pointing at each. */
+export function placeLookupTable(table: MetadataTable, start: number): LookupTable {
+  const indexStart = start + table.size;
+  const index = new LeWriter(table.blockStarts.length * 8);
+  const blockPositions = table.blockStarts.map((b) => start + b);
   for (const p of blockPositions) index.u64(p, 'lookup table index');
   const indexBytes = index.finish();
-  return { chunks: [...chunks, indexBytes], indexStart, end: indexStart + indexBytes.length, blockPositions };
+  return { chunks: [...table.chunks, indexBytes], indexStart, end: indexStart + indexBytes.length, blockPositions };
 }
 
 /** Reads `count` u64 pointers of a lookup index (for golden tests). */

@@ -143,12 +143,17 @@ export class WorkerPool {
     await Promise.all(workers.map((slot) => slot.worker.terminate()));
   }
 
-  /** A view of `length` bytes on a spare buffer, or on a new one. */
+  /**
+   * A view of `length` bytes on a spare buffer, or on a new one. A block much smaller than the
+   * largest (an 8 KiB metadata block among 128 KiB data blocks) gets a buffer of its own size,
+   * not recycled: a table's blocks are posted all at once, and a spare each would be ~16x the memory.
+   */
   private buffer(length: number): Uint8Array<ArrayBuffer> {
     if (length > this.capacity) {
       this.capacity = length;
       this.spare.length = 0;
     }
+    if (length <= this.capacity >>> 2) return new Uint8Array(new ArrayBuffer(length));
     return new Uint8Array(this.spare.pop() ?? new ArrayBuffer(this.capacity), 0, length);
   }
 

@@ -1,7 +1,7 @@
 import { SquashfsError } from '../errors.js';
 import { SQUASHFS_INVALID_XATTR, SQUASHFS_METADATA_SIZE, TWO_POW_32 } from '../format/constants.js';
 import { writeDirectoryListing, type ListingEntry } from '../format/directory.js';
-import { INODE_TYPE, basicType, encodeInodeInto, encodeRdev, type InodeHeader, type InodeRecord } from '../format/inode.js';
+import { INODE_TYPE, basicType, encodeInodeInto, encodeRdev, type DirIndexEntry, type InodeHeader, type InodeRecord } from '../format/inode.js';
 import { LeWriter } from '../format/le.js';
 import type { MetadataWriter } from '../metadata/metadata-writer.js';
 import type { FilePlacement } from '../data/file-writer.js';
@@ -15,17 +15,52 @@ export interface InodeContext {
   dirs: MetadataWriter;
   allRoot: boolean;
   clampMtime: number | undefined;
-  /** Inode reference by inode number - 1 (the export table); a hole until the inode is written. */
+  /** Filled in: the inode reference of every inode, by inode number - 1 (the export table). */
   exportRefs: number[];
+  /**
+   * Resolves once every data block is written: a file whose blocks are still on their way
+   * (placement.blocks shorter than placement.blockCount) waits for it.
+   */
+  dataWritten?: Promise<unknown>;
+}
+
+/** A directory waiting for its listing: its children's records in listing order. */
+interface Pending {
+  node: DirNode;
+  info: NodeInfo;
+  parentIno: number;
+  kids: NodeInfo[];
+}
+
+/** A directory whose listing is written: where it is, for its inode. */
+interface Listed {
+  node: DirNode;
+  info: NodeInfo;
+  parentIno: number;
+  /** Listing start: dir table block number << 16 | offset. */
+  at: number;
+  size: number;
+  /** Index entries, their startBlock a dir table block number until the inode is written. */
+  index: DirIndexEntry[];
 }
 
 /**
- * Writes every inode (post-order: a directory's children, then the directory; the root last) and
- * every directory listing. Returns the root inode reference.
+ * Writes every inode and every directory listing; returns the root inode reference once both
+ * tables are complete (`inodes` and `dirs` finished, `exportRefs` filled in).
+ *
+ * The order lets both tables compress on every core (their writers' asynchronous compressor)
+ * although each refers to the other's compressed positions: first the inodes of everything but
+ * directories (post-order, each node once), which refer to nothing in the tables; then, for
+ * height 0, 1, 2, ... (a directory without subdirectories has height 0, the root the greatest),
+ * the listings of the directories of that height, which refer to inodes already written, then
+ * their inodes, which refer to those listings. Each step waits only for the blocks before the
+ * positions it needs; the blocks of a step compress together.
  */
-export function writeInodesAndDirectories(ctx: InodeContext): number {
-  const { tree } = ctx;
+export async function writeInodesAndDirectories(ctx: InodeContext): Promise<number> {
+  const { tree, inodes, dirs } = ctx;
   const scratch = new LeWriter(256); // every inode is encoded here, then copied into the table
+  /** Where each inode went, by inode number - 1: inode table block number << 16 | offset. */
+  const at: number[] = new Array<number>(tree.inodeCount);
 
   const header = (node: FsNode, info: NodeInfo): InodeHeader => {
     const m = node.meta;
@@ -39,12 +74,10 @@ export function writeInodesAndDirectories(ctx: InodeContext): number {
     };
   };
 
-  const put = (rec: InodeRecord): number => {
-    const ref = ctx.inodes.ref();
+  const put = (rec: InodeRecord): void => {
+    at[rec.header.inodeNumber - 1] = inodes.blockRef();
     encodeInodeInto(rec, scratch.reset());
-    ctx.inodes.write(scratch.data, 0, scratch.length);
-    ctx.exportRefs[rec.header.inodeNumber - 1] = ref; // also how a node written once is known
-    return ref;
+    inodes.write(scratch.data, 0, scratch.length);
   };
 
   const leaf = (node: Exclude<FsNode, DirNode>, info: NodeInfo): InodeRecord => {
@@ -73,31 +106,79 @@ export function writeInodesAndDirectories(ctx: InodeContext): number {
     }
   };
 
-  const dir = (node: DirNode, info: NodeInfo, parentIno: number): number => {
-    const kids = info.children!;
-    const entries: ListingEntry[] = [];
-    for (const c of kids) {
+  // The order: everything but directories in post-order (each node once), directories by height.
+  const leaves: { node: Exclude<FsNode, DirNode>; info: NodeInfo }[] = [];
+  const byHeight: Pending[][] = [];
+  const met = new Uint8Array(tree.inodeCount + 1);
+  const order = (node: DirNode, info: NodeInfo, parentIno: number): number => {
+    let height = 0;
+    const children = info.children!;
+    const kids: NodeInfo[] = new Array<NodeInfo>(children.length);
+    for (let i = 0; i < children.length; i++) {
+      const c = children[i]!;
       const child = tree.nodes.get(c.node)!;
-      let ref = ctx.exportRefs[child.ino - 1];
-      if (ref === undefined) ref = c.node.kind === 'dir' ? dir(c.node, child, info.ino) : put(leaf(c.node, child));
-      entries.push({ name: c.name, inodeRef: ref, inodeNumber: child.ino, type: basicType(typeOf(c.node)) });
+      kids[i] = child;
+      if (c.node.kind === 'dir') height = Math.max(height, order(c.node, child, info.ino) + 1);
+      else if (met[child.ino] === 0) {
+        met[child.ino] = 1;
+        leaves.push({ node: c.node, info: child });
+      }
     }
-    const startBlock = ctx.dirs.blockStart;
-    const offset = ctx.dirs.offsetInBlock;
-    const { size, index } = writeDirectoryListing(entries, ctx.dirs);
+    (byHeight[height] ??= []).push({ node, info, parentIno, kids });
+    return height;
+  };
+  order(tree.root, tree.nodes.get(tree.root)!, tree.inodeCount + 1);
+
+  for (const { node, info } of leaves) {
+    if (node.kind === 'file' && ctx.dataWritten !== undefined) {
+      const p = ctx.placements.get(node)!;
+      if (p.blocks.length < p.blockCount) await ctx.dataWritten;
+    }
+    put(leaf(node, info));
+  }
+
+  // The listings' index entries record dir table block numbers (resolved with the inodes).
+  const listingOut = {
+    get blockStart(): number {
+      return dirs.block;
+    },
+    write: (bytes: Uint8Array, start: number, end: number): void => dirs.write(bytes, start, end),
+  };
+  for (const group of byHeight) {
+    await inodes.settle(); // every inode written so far has its reference
+    const listed: Listed[] = [];
+    for (const { node, info, parentIno, kids } of group) {
+      const entries: ListingEntry[] = info.children!.map((c, i) => {
+        const ino = kids[i]!.ino;
+        return { name: c.name, inodeRef: inodes.resolve(at[ino - 1]!), inodeNumber: ino, type: basicType(typeOf(c.node)) };
+      });
+      const start = dirs.blockRef();
+      const { size, index } = writeDirectoryListing(entries, listingOut);
+      listed.push({ node, info, parentIno, at: start, size, index });
+    }
+    await dirs.settle(); // every listing written so far has its position
+    for (const d of listed) put(dirInode(d));
+  }
+
+  function dirInode({ node, info, parentIno, at: listing, size, index }: Listed): InodeRecord {
+    const startBlock = dirs.startOf(Math.floor(listing / 0x1_0000));
+    const offset = listing % 0x1_0000;
     const xattr = info.xattr;
     const nlink = 2 + info.subdirs;
     const h = header(node, info);
-    if (kids.length >= 257 || size >= SQUASHFS_METADATA_SIZE || xattr !== SQUASHFS_INVALID_XATTR) {
+    if (info.children!.length >= 257 || size >= SQUASHFS_METADATA_SIZE || xattr !== SQUASHFS_INVALID_XATTR) {
       if (index.length > 0xffff) {
         throw new SquashfsError('LIMIT_EXCEEDED', `directory ${JSON.stringify(info.path)} is too large (${index.length} index entries)`, { path: info.path });
       }
-      return put({ kind: 'ldir', header: h, nlink, fileSize: size + 3, startBlock, parentInode: parentIno, offset, xattr, index });
+      for (const e of index) e.startBlock = dirs.startOf(e.startBlock);
+      return { kind: 'ldir', header: h, nlink, fileSize: size + 3, startBlock, parentInode: parentIno, offset, xattr, index };
     }
-    return put({ kind: 'dir', header: h, startBlock, nlink, fileSize: size + 3, offset, parentInode: parentIno });
-  };
+    return { kind: 'dir', header: h, startBlock, nlink, fileSize: size + 3, offset, parentInode: parentIno };
+  }
 
-  return dir(tree.root, tree.nodes.get(tree.root)!, tree.inodeCount + 1);
+  await inodes.settle();
+  for (let i = 0; i < at.length; i++) ctx.exportRefs[i] = inodes.resolve(at[i]!);
+  return ctx.exportRefs[tree.nodes.get(tree.root)!.ino - 1]!;
 }
 
 function typeOf(node: FsNode): number {

@@ -5,11 +5,11 @@ import * as C from '../format/constants.js';
 import { encodeExportEntries } from '../format/export-table.js';
 import { encodeFragmentEntries } from '../format/fragment-table.js';
 import { encodeIdEntries } from '../format/id-table.js';
-import { buildLookupTable } from '../format/lookup-table.js';
+import { lookupTableBlocks, placeLookupTable } from '../format/lookup-table.js';
 import { encodeSuperblock } from '../format/superblock.js';
 import { encodeXattrIdEntries, encodeXattrIdTableHeader, type XattrIdEntry } from '../format/xattr-table.js';
 import { MemorySink, type ImageSink } from '../io/sink.js';
-import { MetadataWriter, type MetadataCompressor } from '../metadata/metadata-writer.js';
+import { MetadataWriter } from '../metadata/metadata-writer.js';
 import { SinkCursor, describe, writeAt } from '../data/block-writer.js';
 import { BlockQueue } from '../data/block-queue.js';
 import { FileWriter, abortError, type FilePlacement } from '../data/file-writer.js';
@@ -32,6 +32,8 @@ import { resolveOptions, selectCodec } from './resolve-options.js';
  * (queue 4 -> 16): large binaries gzip -7%, zstd -5..10%, 25,000 small files -4..7% wall time.
  */
 const QUEUE_DEPTH = 4;
+
+const noop = (): void => {};
 
 function rootOf(root: DirNode | Tree): DirNode {
   if (root !== null && typeof root === 'object' && 'kind' in root) return root;
@@ -70,8 +72,13 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
     const selected = selectCodec(options, portableCodecs);
     codec = selected.codec;
     owned = selected.owned;
-    // Metadata blocks (8 KiB) are compressed on this thread, synchronously (see MetadataCompressor).
-    const compressMeta: MetadataCompressor = (b) => codec!.compressSync(b);
+    // Metadata blocks (8 KiB) compress in the background like data blocks, on every core: each
+    // table's writer waits for them only where it needs their positions.
+    const background = (b: Uint8Array): Promise<Uint8Array | null> =>
+      codec!.compress(b).catch((cause: unknown) => {
+        if (cause instanceof SquashfsError) throw cause;
+        throw new SquashfsError('IO', `compressing a metadata block failed: ${describe(cause)}`, { cause });
+      });
 
     // Compressor options block, right after the superblock.
     let flags = 0;
@@ -128,18 +135,32 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
       readAhead.cancel();
     }
     const tree = early ?? walk!.finish();
-    await queue.drainAll();
-    await codec.ready?.(); // compressSync works from here on (a zstd WASM module is loaded)
+    // The tables are written while the last data blocks are: only a file whose blocks are still
+    // on their way waits for them (the others' placements are complete).
+    const draining = queue.drainAll();
+    draining.catch(noop); // awaited below, or by a file's inode
+    const inodes = new MetadataWriter({ background });
+    const dirs = new MetadataWriter({ background });
+    const exportRefs: number[] = new Array<number>(tree.inodeCount);
+    let rootRef: number;
+    try {
+      rootRef = await writeInodesAndDirectories({ tree, placements, inodes, dirs, allRoot: o.allRoot, clampMtime: o.clampMtime, exportRefs, dataWritten: draining });
+    } catch (e) {
+      await draining.catch(noop); // nothing may still be writing when the sink is aborted
+      throw e;
+    }
+    await draining;
     const fragments = packer?.entries ?? [];
     if (signal?.aborted) throw abortError(signal);
 
-    // Inode and directory tables.
-    const inodes = new MetadataWriter(compressMeta);
-    const dirs = new MetadataWriter(compressMeta);
-    const exportRefs: number[] = new Array<number>(tree.inodeCount);
-    const rootRef = writeInodesAndDirectories({ tree, placements, inodes, dirs, allRoot: o.allRoot, clampMtime: o.clampMtime, exportRefs });
-    const inodeTable = inodes.finish();
-    const dirTable = dirs.finish();
+    // Every table's blocks compress at once; they are then laid out one after the other.
+    const [inodeTable, dirTable, fragBlocks, exportBlocks, idBlocks] = await Promise.all([
+      inodes.finishAsync(),
+      dirs.finishAsync(),
+      lookupTableBlocks(encodeFragmentEntries(fragments).subarray(0, fragments.length * 16), background),
+      o.exports ? lookupTableBlocks(encodeExportEntries(exportRefs).subarray(0, exportRefs.length * 8), background) : null,
+      lookupTableBlocks(encodeIdEntries(tree.ids).subarray(0, tree.ids.length * 4), background),
+    ]);
 
     const writeChunks = async (chunks: Uint8Array[]): Promise<void> => {
       for (const c of chunks) await out.append(c);
@@ -150,31 +171,31 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
     await writeChunks(dirTable.chunks);
 
     // Lookup tables, each index right after its metadata blocks, in the order the kernel walks.
-    const fragTable = buildLookupTable(encodeFragmentEntries(fragments).subarray(0, fragments.length * 16), compressMeta, cursor.pos);
+    const fragTable = placeLookupTable(fragBlocks, cursor.pos);
     await writeChunks(fragTable.chunks);
     let lookupTableStart: number | null = null;
-    if (o.exports) {
-      const t = buildLookupTable(encodeExportEntries(exportRefs).subarray(0, exportRefs.length * 8), compressMeta, cursor.pos);
+    if (exportBlocks !== null) {
+      const t = placeLookupTable(exportBlocks, cursor.pos);
       await writeChunks(t.chunks);
       lookupTableStart = t.indexStart;
     }
-    const idTable = buildLookupTable(encodeIdEntries(tree.ids).subarray(0, tree.ids.length * 4), compressMeta, cursor.pos);
+    const idTable = placeLookupTable(idBlocks, cursor.pos);
     await writeChunks(idTable.chunks);
 
     let xattrIdTableStart: number | null = null;
     if (tree.xattrSets.length > 0) {
       const kvStart = cursor.pos;
-      const kv = new MetadataWriter(compressMeta);
-      const ids: XattrIdEntry[] = [];
+      const kv = new MetadataWriter({ background });
+      const sets: { at: number; count: number; size: number }[] = [];
       for (const set of tree.xattrSets) {
-        const ref = kv.ref();
+        sets.push({ at: kv.blockRef(), count: set.pairs.length, size: set.size });
         for (const pair of set.pairs) kv.write(pair);
-        ids.push({ ref, count: set.pairs.length, size: set.size });
       }
-      await writeChunks(kv.finish().chunks);
-      const idMeta = new MetadataWriter(compressMeta);
+      await writeChunks((await kv.finishAsync()).chunks);
+      const ids: XattrIdEntry[] = sets.map(({ at, count, size }) => ({ ref: kv.resolve(at), count, size }));
+      const idMeta = new MetadataWriter({ background });
       idMeta.write(encodeXattrIdEntries(ids).subarray(0, ids.length * 16));
-      const idBlocks = idMeta.finish();
+      const idBlocks = await idMeta.finishAsync();
       const idStart = cursor.pos;
       await writeChunks(idBlocks.chunks);
       xattrIdTableStart = cursor.pos;
