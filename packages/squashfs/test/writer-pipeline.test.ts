@@ -20,6 +20,9 @@ import {
   type WriteOptions,
 } from '@sysext-bakery/squashfs';
 import { nodeCodecs, sha256Hasher } from '@sysext-bakery/squashfs/node';
+import { BlockQueue } from '../src/data/block-queue.js';
+import { SinkCursor } from '../src/data/block-writer.js';
+import { FileWriter } from '../src/data/file-writer.js';
 import { BS, manyDirectories, pattern, random } from './writer-helpers.js';
 
 /** gzip whose results arrive late and out of order (delay from a seeded sequence). */
@@ -196,5 +199,25 @@ describe('writer pipeline', () => {
     expect(blocks(sb.directoryTableStart, fragmentBlocksStart)).toBeGreaterThanOrEqual(4);
     expect((await verifyImage(sourceFromBytes(reference), { all: true })).problems).toEqual([]);
     expect(new TextDecoder().decode(await img.readFile('deep/d0/d1/d2/d3/d4/d5/d6/d7/d8/d9/d10/d11/d12/d13/d14/d15/d16/d17/d18/d19/d20/d21/d22/d23/d24/d25/d26/d27/d28/d29/d30/d31/d32/d33/d34/d35/d36/d37/d38/d39/f'))).toBe('level 39');
+  });
+
+  it('placed() resolves when the last block of that file is written, for every placement sharing it', async () => {
+    const codec = portableCodecs.createCodec('gzip', { level: 6 });
+    const cursor = new SinkCursor(new MemorySink(), 96);
+    const queue = new BlockQueue(cursor, 64); // a window this deep writes nothing until drained
+    const files = new FileWriter({ blockSize: BS, codec, cursor, queue, packer: null, tailEnds: false, hasher: sha256Hasher });
+    const a = await files.write(contentFromFactory(() => [pattern(3 * BS, 1)], 3 * BS), '/a');
+    const copy = await files.write(contentFromFactory(() => [pattern(3 * BS, 1)], 3 * BS), '/copy');
+    const b = await files.write(contentFromFactory(() => [pattern(2 * BS + 5, 2)], 2 * BS + 5), '/b');
+    expect(copy).toBe(a); // a duplicate shares the placement
+    expect([a.blockCount, a.blocks.length, b.blockCount, b.blocks.length]).toEqual([3, 0, 3, 0]);
+    const order: string[] = [];
+    const waits = [files.placed(a).then(() => order.push(`a:${a.blocks.length}`)), files.placed(copy).then(() => order.push(`copy:${a.blocks.length}`)), files.placed(b).then(() => order.push(`b:${b.blocks.length}`))];
+    await new Promise((r) => setTimeout(r, 20));
+    expect(order).toEqual([]); // nothing written yet
+    await queue.drainAll();
+    await Promise.all(waits);
+    expect(order).toEqual(['a:3', 'copy:3', 'b:3']);
+    await files.placed(a); // complete: resolves at once
   });
 });

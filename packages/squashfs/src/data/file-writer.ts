@@ -76,6 +76,8 @@ export class FileWriter {
   private readonly o: FileWriterOptions;
   /** Read buffer of {@link writeSmall}. */
   private scratch: Uint8Array | undefined;
+  /** Who waits for a placement's last block ({@link placed}). */
+  private readonly waiters = new WeakMap<FilePlacement, () => void>();
 
   constructor(options: FileWriterOptions) {
     this.o = options;
@@ -112,6 +114,7 @@ export class FileWriter {
       placed++;
       placement.blocks.push(word);
       if (word === 0) placement.sparse += length;
+      if (placement.blocks.length === placement.blockCount) this.waiters.get(placement)?.();
     };
     const what = `a block of ${path}`;
 
@@ -249,6 +252,19 @@ export class FileWriter {
     placement.blockCount = queued;
     if (key !== undefined) this.dedup.set(key, placement);
     return placement;
+  }
+
+  /**
+   * Resolves once every block of `placement` (returned by {@link write}) is written, at once if
+   * they are. It waits for the queue to write them: a caller that does not drive the queue
+   * itself must also watch whatever does (a failed write never resolves this).
+   */
+  placed(placement: FilePlacement): Promise<void> {
+    if (placement.blocks.length >= placement.blockCount) return Promise.resolve();
+    return new Promise((resolve) => {
+      const earlier = this.waiters.get(placement); // a duplicate shares its placement
+      this.waiters.set(placement, earlier === undefined ? resolve : () => (earlier(), resolve()));
+    });
   }
 
   /**

@@ -18,10 +18,10 @@ export interface InodeContext {
   /** Filled in: the inode reference of every inode, by inode number - 1 (the export table). */
   exportRefs: number[];
   /**
-   * Resolves once every data block is written: a file whose blocks are still on their way
-   * (placement.blocks shorter than placement.blockCount) waits for it.
+   * Resolves once a file's blocks are written (placement.blocks as long as placement.blockCount):
+   * a file whose blocks are still on their way waits for it. Absent: every placement is complete.
    */
-  dataWritten?: Promise<unknown>;
+  placed?: (placement: FilePlacement) => Promise<unknown>;
 }
 
 /** A directory waiting for its listing: its children's records in listing order. */
@@ -130,9 +130,9 @@ export async function writeInodesAndDirectories(ctx: InodeContext): Promise<numb
   order(tree.root, tree.nodes.get(tree.root)!, tree.inodeCount + 1);
 
   for (const { node, info } of leaves) {
-    if (node.kind === 'file' && ctx.dataWritten !== undefined) {
+    if (node.kind === 'file' && ctx.placed !== undefined) {
       const p = ctx.placements.get(node)!;
-      if (p.blocks.length < p.blockCount) await ctx.dataWritten;
+      if (p.blocks.length < p.blockCount) await ctx.placed(p);
     }
     put(leaf(node, info));
   }

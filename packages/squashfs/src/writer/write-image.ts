@@ -144,7 +144,7 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
     const exportRefs: number[] = new Array<number>(tree.inodeCount);
     let rootRef: number;
     try {
-      rootRef = await writeInodesAndDirectories({ tree, placements, inodes, dirs, allRoot: o.allRoot, clampMtime: o.clampMtime, exportRefs, dataWritten: draining });
+      rootRef = await writeInodesAndDirectories({ tree, placements, inodes, dirs, allRoot: o.allRoot, clampMtime: o.clampMtime, exportRefs, placed: (p) => Promise.race([files.placed(p), draining]) });
     } catch (e) {
       await draining.catch(noop); // nothing may still be writing when the sink is aborted
       throw e;
