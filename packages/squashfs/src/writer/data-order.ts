@@ -1,12 +1,7 @@
 import { SquashfsError } from '../errors.js';
 import { startLoad } from '../tree/lazy.js';
-import type { DirNode, FileNode } from '../tree/node.js';
-import { TreePreparer, type Child, type NodeInfo, type PrepareOptions, type PreparedTree } from './prepare.js';
-
-export interface DataFile {
-  node: FileNode;
-  path: string;
-}
+import type { DirNode } from '../tree/node.js';
+import { TreePreparer, type Child, type DataFile, type NodeInfo, type PrepareOptions, type PreparedTree } from './prepare.js';
 
 interface Level {
   children: Child[];

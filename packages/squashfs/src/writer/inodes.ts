@@ -10,7 +10,6 @@ import type { NodeInfo, PreparedTree } from './prepare.js';
 
 export interface InodeContext {
   tree: PreparedTree;
-  placements: Map<FsNode, FilePlacement>;
   inodes: MetadataWriter;
   dirs: MetadataWriter;
   allRoot: boolean;
@@ -87,7 +86,7 @@ export async function writeInodesAndDirectories(ctx: InodeContext): Promise<numb
     const nlink = info.refs;
     switch (node.kind) {
       case 'file': {
-        const p = ctx.placements.get(node)!;
+        const p = info.placement!;
         if (nlink > 1 || hasX || p.sparse > 0 || p.size >= TWO_POW_32 || p.startBlock >= TWO_POW_32) {
           return { kind: 'lreg', header: h, startBlock: p.startBlock, fileSize: p.size, sparse: p.sparse, nlink, fragment: p.fragment, offset: p.offset, xattr, blocks: p.blocks };
         }
@@ -131,7 +130,7 @@ export async function writeInodesAndDirectories(ctx: InodeContext): Promise<numb
 
   for (const { node, info } of leaves) {
     if (node.kind === 'file' && ctx.placed !== undefined) {
-      const p = ctx.placements.get(node)!;
+      const p = info.placement!;
       if (p.blocks.length < p.blockCount) await ctx.placed(p);
     }
     put(leaf(node, info));

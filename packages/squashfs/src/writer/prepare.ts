@@ -2,6 +2,7 @@ import { SquashfsError, type SquashfsWarning } from '../errors.js';
 import { SQUASHFS_INVALID_XATTR, SQUASHFS_MAX_IDS, U32_MAX } from '../format/constants.js';
 import { encodeXattrPair, splitXattrName } from '../format/xattr-table.js';
 import { MAX_SYMLINK_BYTES, compareBytes, nameBytes, nameProblem } from '../tree/names.js';
+import type { FilePlacement } from '../data/file-writer.js';
 import type { DirNode, FileNode, FsNode } from '../tree/node.js';
 
 export interface Child {
@@ -31,6 +32,15 @@ export interface NodeInfo {
   /** Directories: the children sorted by name bytes, and how many of them are directories. */
   children: Child[] | null;
   subdirs: number;
+  /** Files: where the writer put the data (set as it is written). */
+  placement: FilePlacement | null;
+}
+
+/** A file in data order: its node, first path and record. */
+export interface DataFile {
+  node: FileNode;
+  path: string;
+  info: NodeInfo;
 }
 
 /** Everything known about the tree before any data is written. */
@@ -39,7 +49,7 @@ export interface PreparedTree {
   /** Every node, once (one record per node rather than a map per property: less work and garbage). */
   nodes: Map<FsNode, NodeInfo>;
   /** Files in data order (first reference, pre-order), each once. */
-  files: { node: FileNode; path: string }[];
+  files: DataFile[];
   ids: number[];
   idIndex: Map<number, number>;
   xattrSets: XattrSet[];
@@ -152,7 +162,7 @@ export function prepareTree(root: DirNode, o: PrepareOptions): PreparedTree {
 export class TreePreparer {
   readonly rootInfo: NodeInfo;
   /** Files in data order (first reference, pre-order), each once, as they are met. */
-  readonly files: { node: FileNode; path: string }[] = [];
+  readonly files: DataFile[] = [];
   private readonly root: DirNode;
   private readonly o: PrepareOptions;
   private readonly nodes = new Map<FsNode, NodeInfo>();
@@ -169,7 +179,7 @@ export class TreePreparer {
     this.o = o;
     // The root is recorded first (it guards against appearing inside itself), numbered and checked
     // last (its ids and xattr set come after everyone else's, as mksquashfs orders them).
-    this.rootInfo = { ino: -1, refs: 1, path: '/', xattr: SQUASHFS_INVALID_XATTR, children: null, subdirs: 0 };
+    this.rootInfo = { ino: -1, refs: 1, path: '/', xattr: SQUASHFS_INVALID_XATTR, children: null, subdirs: 0, placement: null };
     this.nodes.set(root, this.rootInfo);
   }
 
@@ -198,7 +208,7 @@ export class TreePreparer {
       return null;
     }
     const info = this.visit(node, c.path);
-    if (node.kind === 'file') this.files.push({ node, path: c.path });
+    if (node.kind === 'file') this.files.push({ node, path: c.path, info });
     return info;
   }
 
@@ -231,7 +241,7 @@ export class TreePreparer {
 
   /** Records a node met for the first time, numbered next. */
   private visit(node: FsNode, path: string): NodeInfo {
-    const info: NodeInfo = { ino: this.next++, refs: 1, path, xattr: this.check(node, path), children: null, subdirs: 0 };
+    const info: NodeInfo = { ino: this.next++, refs: 1, path, xattr: this.check(node, path), children: null, subdirs: 0, placement: null };
     this.nodes.set(node, info);
     return info;
   }

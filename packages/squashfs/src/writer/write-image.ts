@@ -12,12 +12,12 @@ import { MemorySink, type ImageSink } from '../io/sink.js';
 import { MetadataWriter } from '../metadata/metadata-writer.js';
 import { SinkCursor, describe, writeAt } from '../data/block-writer.js';
 import { BlockQueue } from '../data/block-queue.js';
-import { FileWriter, abortError, type FilePlacement } from '../data/file-writer.js';
+import { FileWriter, abortError } from '../data/file-writer.js';
 import { ReadAhead } from '../data/read-ahead.js';
 import { FragmentPacker } from '../data/fragment-packer.js';
 import { defaultDigestHex, defaultHasher } from '../data/sha256.js';
 import { hasLazyDirs } from '../tree/lazy.js';
-import type { DirNode, FsNode } from '../tree/node.js';
+import type { DirNode } from '../tree/node.js';
 import type { Tree } from '../tree/tree.js';
 import { writeInodesAndDirectories } from './inodes.js';
 import type { WriteOptions, WriteResult } from './options.js';
@@ -111,7 +111,6 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
       digestHex: o.dedup && o.hasher === undefined ? (defaultDigestHex ?? null) : null,
       ...(signal === undefined ? {} : { signal }),
     });
-    const placements = new Map<FsNode, FilePlacement>();
     const walk = early === null ? new DataOrder(rootNode, prepareOptions) : null;
     const order = early?.files ?? walk!.files;
     const readAhead = new ReadAhead(order);
@@ -124,10 +123,10 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
           const more = walk === null ? false : walk.advance();
           if (!(typeof more === 'boolean' ? more : await more)) break;
         }
-        const { node, path } = order[i]!;
+        const { path, info } = order[i]!;
         const content = readAhead.content(i);
         const placement = files.write(content instanceof Promise ? await content : content, path);
-        placements.set(node, placement instanceof Promise ? await placement : placement);
+        info.placement = placement instanceof Promise ? await placement : placement;
         options.onProgress?.({ bytesIn: files.bytesIn, bytesOut: cursor.bytesOut, filesDone: i + 1, filesTotal: early?.files.length });
       }
       await packer?.flush();
@@ -144,7 +143,7 @@ export async function writeImage(root: DirNode | Tree, sink: ImageSink, options:
     const exportRefs: number[] = new Array<number>(tree.inodeCount);
     let rootRef: number;
     try {
-      rootRef = await writeInodesAndDirectories({ tree, placements, inodes, dirs, allRoot: o.allRoot, clampMtime: o.clampMtime, exportRefs, placed: (p) => Promise.race([files.placed(p), draining]) });
+      rootRef = await writeInodesAndDirectories({ tree, inodes, dirs, allRoot: o.allRoot, clampMtime: o.clampMtime, exportRefs, placed: (p) => Promise.race([files.placed(p), draining]) });
     } catch (e) {
       await draining.catch(noop); // nothing may still be writing when the sink is aborted
       throw e;
