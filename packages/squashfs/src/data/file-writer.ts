@@ -234,8 +234,8 @@ export class FileWriter {
         hasher.update(TAG_TAIL);
         hasher.update(tail);
       }
-      key = DedupIndex.key(hasher.digest(), total);
-      const earlier = this.dedup.get(key);
+      key = DedupIndex.key(hasher.digest());
+      const earlier = this.dedup.get(key, total);
       if (earlier !== undefined) {
         queue.dropLast(queued - placed);
         if (placed > 0) this.o.cursor.rewind(placement.startBlock);
@@ -295,13 +295,13 @@ export class FileWriter {
     if (this.o.hasher !== null) {
       const tagged = scratch.subarray(0, n + 1); // TAG_TAIL then the file: the streaming path's tail hash
       const oneShot = this.o.digestHex ?? null;
-      if (oneShot !== null) key = DedupIndex.keyFromHex(oneShot(tagged), n);
+      if (oneShot !== null) key = oneShot(tagged);
       else {
         const hasher = this.o.hasher();
         hasher.update(tagged);
-        key = DedupIndex.key(hasher.digest(), n);
+        key = DedupIndex.key(hasher.digest());
       }
-      const earlier = this.dedup.get(key);
+      const earlier = this.dedup.get(key, n);
       if (earlier !== undefined) {
         this.duplicates++;
         return earlier;
