@@ -427,11 +427,12 @@ class Walker {
       if (existing !== undefined) {
         throw new SquashfsError('DUPLICATE_NAME', `${JSON.stringify(childTree)} already exists in the tree (adding ${probe.abs})`, { path: childTree });
       }
-      const key = `${st.dev}:${st.ino}`;
-      let node = st.nlink > 1n ? this.links.get(key) : undefined;
+      // Only an entry with other links can be met again (its dev:ino key built only then).
+      const key = st.nlink > 1n ? `${st.dev}:${st.ino}` : undefined;
+      let node = key === undefined ? undefined : this.links.get(key);
       if (node === undefined) {
         node = this.node(probe);
-        if (st.nlink > 1n) this.links.set(key, node);
+        if (key !== undefined) this.links.set(key, node);
       }
       dir.entries.set(name, node);
     }
