@@ -54,7 +54,10 @@ export interface ListingEntry {
 
 /** Where listing bytes go: a metadata writer. */
 export interface ListingOut {
-  /** On-disk start (relative to the directory table) of the block the next byte goes to. */
+  /**
+   * What an index entry records for the block the next byte goes to: its on-disk start (relative
+   * to the directory table), or a block number the caller turns into that start later.
+   */
   readonly blockStart: number;
   /** Appends `bytes[start, end)`; `bytes` is reused once this returns. */
   write(bytes: Uint8Array, start: number, end: number): void;

@@ -44,8 +44,8 @@ interface Listed {
 }
 
 /**
- * Writes every inode and every directory listing; returns the root inode reference once both
- * tables are complete (`inodes` and `dirs` finished, `exportRefs` filled in).
+ * Writes every inode and every directory listing into `inodes` and `dirs` (the caller finishes
+ * both writers), fills in `exportRefs` and returns the root inode reference.
  *
  * The order lets both tables compress on every core (their writers' asynchronous compressor)
  * although each refers to the other's compressed positions: first the inodes of everything but
