@@ -340,6 +340,9 @@ for (const [name, payload] of Object.entries(payloads)) {
       ours,
       mksquashfs: mk,
       wallRatio: ours.wallMedian && mk.wallMedian ? ours.wallMedian / mk.wallMedian : null,
+      // Each round runs both tools back to back: its ratio cancels the machine's slow drift,
+      // which the ratio of the medians (the figure the targets use) does not.
+      roundRatios: samples.ours.map((m, i) => (m.code === 0 && samples.mksquashfs[i]?.code === 0 ? m.wall / samples.mksquashfs[i].wall : null)),
       sizeRatio: ours.size && mk.size ? ours.size / mk.size : null,
       oursMBps: ours.wallMedian ? payload.bytes / 1048576 / ours.wallMedian : null,
       mksquashfsMBps: mk.wallMedian ? payload.bytes / 1048576 / mk.wallMedian : null,
@@ -397,6 +400,10 @@ if (typeof zlib.zstdCompress !== 'function' && results.some((r) => r.codec === '
   console.log(`note: node:zlib has no zstd in Node ${process.version}: zstd ran in WASM (~60% of native speed). Node >= 22.15 has it natively: /path/to/node bench/run.mjs`);
 }
 for (const r of results) if (r.verify) console.log(`  ${r.payload}/${r.codec}: ${r.verify}`);
+if (runs > 1) {
+  console.log('time ratio of each round (both tools back to back, so the machine\'s drift cancels; the table uses the medians):');
+  for (const r of results) console.log(`  ${r.payload}/${r.codec}: ${r.roundRatios.map((x) => (x === null ? 'failed' : x.toFixed(3))).join(' ')}`);
+}
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const report = {
