@@ -298,6 +298,21 @@ describe('verify with the node decompressors (asynchronous: several blocks decom
     expect(short.problems[0]!.message).toMatch(/block holds \d+ bytes, expected \d+/);
   });
 
+  it('a decompression worker that dies is an I/O failure, not a problem of the image', async () => {
+    const dying = withDecompressor(() => ({
+      decompressAsync: () => Promise.reject(new SquashfsError('IO', 'gzip worker exited (code 134)')),
+      decompressedLengthAsync: () => Promise.reject(new SquashfsError('IO', 'gzip worker exited (code 134)')),
+    }));
+    // verify records it like any failure, as what it is: not a data block that does not decompress.
+    const report = await verifyImage(sourceFromBytes(gzip), { codecs: dying });
+    expect(report.problems).toEqual([{ structure: 'image', offset: 0, message: 'gzip worker exited (code 134)' }]);
+    const img = await SquashfsImage.open(sourceFromBytes(gzip), { codecs: dying });
+    await expect(img.readFile('d/two-blocks')).rejects.toMatchObject({ code: 'IO' });
+    // Bad data from the same path stays the block's problem.
+    const bad = withDecompressor(() => ({ decompressAsync: () => Promise.reject(new SquashfsError('CORRUPT_IMAGE', 'gzip decompression failed: invalid stored block lengths')) }));
+    await expectCorrupt((await SquashfsImage.open(sourceFromBytes(gzip), { codecs: bad })).readFile('d/two-blocks'), 'data block');
+  });
+
   it('reports a fragment block that does not decompress', async () => {
     // The uncompressed-metadata image: its fragment table entry can be patched in place. Clearing
     // the entry's "stored raw" bit makes the fragment's plain bytes a (bad) gzip stream.

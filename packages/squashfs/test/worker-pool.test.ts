@@ -159,12 +159,20 @@ parentPort.on('message', (msg) => {
     }
   });
 
-  it('names the task in a failed job: "<name> decompression failed"', async () => {
-    const pool = new WorkerPool('toy', 1, TOY, null, { task: 'decompression' });
+  it('names the task in a failed job: "<name> decompression failed", with the code given for bad data; a dead worker is IO', async () => {
+    const pool = new WorkerPool('toy', 1, TOY, null, { task: 'decompression', failure: 'CORRUPT_IMAGE' });
     try {
-      await expect(pool.run(block(3), 1)).rejects.toThrow(/toy decompression failed: bad block/);
+      await expect(pool.run(block(3), 1)).rejects.toMatchObject({ code: 'CORRUPT_IMAGE', message: expect.stringMatching(/toy decompression failed: bad block/) });
+      await expect(pool.run(block(2), 1)).rejects.toMatchObject({ code: 'IO', message: expect.stringMatching(/toy worker exited \(code 3\)/) });
+      await expect(pool.runForLength(block(3), 1)).rejects.toMatchObject({ code: 'CORRUPT_IMAGE' });
     } finally {
       await pool.close();
+    }
+    const compression = new WorkerPool('toy', 1, TOY, null);
+    try {
+      await expect(compression.run(block(3), 1)).rejects.toMatchObject({ code: 'IO' }); // the default
+    } finally {
+      await compression.close();
     }
   });
 

@@ -228,7 +228,7 @@ const decompressPools = new Map<CompressionName, WorkerPool>();
 function decompressPool(kind: 'gzip' | 'zstd'): WorkerPool {
   let pool = decompressPools.get(kind);
   if (pool === undefined) {
-    pool = new WorkerPool(kind, availableParallelism(), DECOMPRESS_WORKER_SOURCE, { kind }, { task: 'decompression', idleExitMs: DECOMPRESS_IDLE_EXIT_MS });
+    pool = new WorkerPool(kind, availableParallelism(), DECOMPRESS_WORKER_SOURCE, { kind }, { task: 'decompression', failure: 'CORRUPT_IMAGE', idleExitMs: DECOMPRESS_IDLE_EXIT_MS });
     decompressPools.set(kind, pool);
   }
   return pool;

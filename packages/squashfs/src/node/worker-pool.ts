@@ -9,7 +9,7 @@
  * a job when that is set (a later job starts them again) and are terminated by close().
  */
 import { Worker, type ResourceLimits } from 'node:worker_threads';
-import { SquashfsError } from '../errors.js';
+import { SquashfsError, type SquashfsErrorCode } from '../errors.js';
 
 interface Job {
   resolve(result: Uint8Array | number): void;
@@ -29,6 +29,12 @@ export interface WorkerPoolOptions {
   resourceLimits?: ResourceLimits;
   /** What a job does, for error messages: "<name> <task> failed". Default 'compression'. */
   task?: string;
+  /**
+   * The code of a job the worker reports as failed (default 'IO'): 'CORRUPT_IMAGE' for
+   * decompression, where a failed job means bad data. A worker that dies rejects its jobs with
+   * 'IO' whatever this says: that is not the data's fault.
+   */
+  failure?: SquashfsErrorCode;
   /** An idle worker exits after this many ms (default: never; close() ends them). */
   idleExitMs?: number;
 }
@@ -53,6 +59,7 @@ export class WorkerPool {
   private readonly workerData: object | null;
   private readonly resourceLimits: ResourceLimits | undefined;
   private readonly task: string;
+  private readonly failure: SquashfsErrorCode;
   private readonly idleExitMs: number | undefined;
   private readonly workers: PoolWorker[] = [];
   private nextId = 0;
@@ -75,6 +82,7 @@ export class WorkerPool {
     this.workerData = workerData;
     this.resourceLimits = options.resourceLimits;
     this.task = options.task ?? 'compression';
+    this.failure = options.failure ?? 'IO';
     this.idleExitMs = options.idleExitMs;
   }
 
@@ -187,7 +195,7 @@ export class WorkerPool {
       if (slot.jobs.size === 0) this.idle(slot);
       if (reply.out !== undefined) job.resolve(reply.out);
       else if (typeof reply.length === 'number') job.resolve(reply.length);
-      else job.reject(new SquashfsError('IO', `${this.name} ${this.task} failed: ${reply.error ?? 'unknown error'}`));
+      else job.reject(new SquashfsError(this.failure, `${this.name} ${this.task} failed: ${reply.error ?? 'unknown error'}`));
     });
     worker.on('error', (error) => this.retire(slot, new SquashfsError('IO', `${this.name} worker failed: ${error.message}`, { cause: error })));
     worker.on('exit', (code) => this.retire(slot, new SquashfsError('IO', `${this.name} worker exited (code ${code})`)));

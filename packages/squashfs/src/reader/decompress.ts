@@ -1,4 +1,5 @@
 import type { Decompressor } from '../compress/codec.js';
+import { SquashfsError } from '../errors.js';
 import { corrupt, type Structure } from './corrupt.js';
 
 /** Runs the decompressor with a hard output bound; any failure becomes CORRUPT_IMAGE. */
@@ -50,11 +51,16 @@ export async function decompressedLength(
   return length;
 }
 
-/** `call`'s result; its failure (any error) as the block's CORRUPT_IMAGE. */
+/**
+ * `call`'s result; its failure as the block's CORRUPT_IMAGE, except an I/O failure or an abort
+ * (SquashfsError 'IO' or 'ABORTED': a decompression worker that died, say out of memory, is not
+ * a sign of a bad image).
+ */
 async function decompressing<T>(call: () => Promise<T>, structure: Structure, offset: number): Promise<T> {
   try {
     return await call();
   } catch (error) {
+    if (error instanceof SquashfsError && (error.code === 'IO' || error.code === 'ABORTED')) throw error;
     throw notDecompressed(structure, offset, error);
   }
 }
