@@ -220,6 +220,38 @@ describe('metadata block framing and lookup tables', () => {
     expect(Buffer.concat(rt.chunks).readUInt16LE(0)).toBe(0x8000 | 5000);
   });
 
+  it('with a background compressor: the same table whatever order blocks complete in; a start is known only once the blocks before it are', async () => {
+    const { deflateSync } = await import('node:zlib');
+    const data = Buffer.concat([Buffer.alloc(9000, 66), randomBytes(8192), Buffer.alloc(12_000, 67)]);
+    const sync = new F.MetadataWriter((b) => new Uint8Array(deflateSync(b)));
+    sync.write(data);
+    const expected = sync.finish();
+    // The first block completes last.
+    let n = 0;
+    const background = (b: Uint8Array): Promise<Uint8Array | null> => {
+      const delay = n++ === 0 ? 30 : 0;
+      return new Promise((resolve) => setTimeout(() => resolve(new Uint8Array(deflateSync(b))), delay));
+    };
+    const mw = new F.MetadataWriter({ background });
+    mw.write(data.subarray(0, 9000));
+    const at = mw.blockRef(); // block 1, offset 808
+    expect(at).toBe(1 * 0x10000 + 808);
+    expect(() => mw.resolve(at)).toThrow(/start of metadata block 1 is not known yet/);
+    expect(() => mw.ref()).toThrow(RangeError);
+    await mw.settle();
+    expect(mw.resolve(at)).toBe(expected.blockStarts[1]! * 0x10000 + 808);
+    mw.write(data.subarray(9000));
+    expect(() => mw.finish()).toThrow(/finishAsync/);
+    const t = await mw.finishAsync();
+    expect(t.blockStarts).toEqual(expected.blockStarts);
+    expect(t.size).toBe(expected.size);
+    expect(Buffer.concat(t.chunks)).toEqual(Buffer.concat(expected.chunks));
+    // A failed background compression surfaces at settle.
+    const failing = new F.MetadataWriter({ background: () => Promise.reject(new Error('no')) });
+    failing.write(data.subarray(0, 8192));
+    await expect(failing.settle()).rejects.toThrow('no');
+  });
+
   it('a lookup table places its index right after its blocks, pointing at each block', async () => {
     const ids = Array.from({ length: 5000 }, (_, i) => i * 7);
     const t = await F.buildLookupTable(F.encodeIdEntries(ids), () => null, 1000);
