@@ -115,7 +115,7 @@ export async function writeInodesAndDirectories(ctx: InodeContext): Promise<numb
     const kids: NodeInfo[] = new Array<NodeInfo>(children.length);
     for (let i = 0; i < children.length; i++) {
       const c = children[i]!;
-      const child = tree.nodes.get(c.node)!;
+      const child = c.info!;
       kids[i] = child;
       if (c.node.kind === 'dir') height = Math.max(height, order(c.node, child, info.ino) + 1);
       else if (met[child.ino] === 0) {
@@ -126,7 +126,8 @@ export async function writeInodesAndDirectories(ctx: InodeContext): Promise<numb
     (byHeight[height] ??= []).push({ node, info, parentIno, kids });
     return height;
   };
-  order(tree.root, tree.nodes.get(tree.root)!, tree.inodeCount + 1);
+  const rootInfo = tree.nodes.get(tree.root)!;
+  order(tree.root, rootInfo, tree.inodeCount + 1);
 
   for (const { node, info } of leaves) {
     if (node.kind === 'file' && ctx.placed !== undefined) {
@@ -177,7 +178,7 @@ export async function writeInodesAndDirectories(ctx: InodeContext): Promise<numb
 
   await inodes.settle();
   for (let i = 0; i < at.length; i++) ctx.exportRefs[i] = inodes.resolve(at[i]!);
-  return ctx.exportRefs[tree.nodes.get(tree.root)!.ino - 1]!;
+  return ctx.exportRefs[rootInfo.ino - 1]!;
 }
 
 function typeOf(node: FsNode): number {

@@ -11,6 +11,8 @@ export interface Child {
   key: string;
   node: FsNode;
   path: string;
+  /** The node's record, once {@link TreePreparer.child} met this entry. */
+  info: NodeInfo | null;
 }
 
 /** One distinct xattr set: its encoded kv pairs, pair count and the stat size mksquashfs records. */
@@ -131,7 +133,7 @@ function sortedChildren(dir: DirNode, path: string): Child[] {
     const why = typeof name === 'string' ? nameProblem(name) : 'not a string';
     if (why !== undefined) throw new SquashfsError('INVALID_NAME', `invalid name ${JSON.stringify(name)} at ${JSON.stringify(at)}: ${why}`, { path: at });
     if (node === null || typeof node !== 'object') throw bad(at, 'entry is not a node');
-    list.push({ name: nameBytes(name), key: name, node, path: at });
+    list.push({ name: nameBytes(name), key: name, node, path: at, info: null });
   });
   return list.sort((a, b) => compareBytes(a.name, b.name));
 }
@@ -201,13 +203,14 @@ export class TreePreparer {
     if (node.kind === 'dir') {
       if (seen !== undefined) throw bad(c.path, `the same directory object appears twice in the tree (also at ${JSON.stringify(seen.path)}); directories cannot be hard links`);
       parent.subdirs++;
-      return this.visit(node, c.path);
+      return (c.info = this.visit(node, c.path));
     }
     if (seen !== undefined) {
       seen.refs++;
+      c.info = seen;
       return null;
     }
-    const info = this.visit(node, c.path);
+    const info = (c.info = this.visit(node, c.path));
     if (node.kind === 'file') this.files.push({ node, path: c.path, info });
     return info;
   }
