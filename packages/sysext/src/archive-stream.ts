@@ -5,7 +5,7 @@
  * 1 MiB reads and 256 KiB output chunks (Node 24).
  */
 import { createReadStream, type ReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
 import { createGunzip, type Gunzip } from 'node:zlib';
 
 /** A file read in 1 MiB chunks. */
@@ -32,5 +32,10 @@ export async function tarStream(raw: AsyncIterable<Uint8Array | string>): Promis
     for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) yield bytes(next.value);
   }
   const stream = Readable.from(all());
-  return head !== undefined && head[0] === 0x1f && head[1] === 0x8b ? stream.pipe(gunzipStream()) : stream;
+  if (head === undefined || head[0] !== 0x1f || head[1] !== 0x8b) return stream;
+  // pipeline, not pipe: a failing source (a read error, a cached download that no longer matches
+  // its digest) fails the gunzip stream its reader iterates, instead of an unhandled 'error'.
+  const gunzip = gunzipStream();
+  pipeline(stream, gunzip, () => {});
+  return gunzip;
 }

@@ -147,3 +147,25 @@ describe('buildSysext', () => {
     await expect(buildSysext({ name: 'a', files, output: new MemorySink(), epoch: -1 })).rejects.toThrow(/epoch/);
   });
 });
+
+describe('tarStream', () => {
+  it('a gzipped source that fails midway fails the reader with its error (no unhandled stream error)', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const { tarStream } = await import('../src/archive-stream.js');
+    const gz = gzipSync(Buffer.alloc(200_000, 7));
+    async function* failing(): AsyncGenerator<Uint8Array> {
+      yield gz.subarray(0, 100);
+      await new Promise((r) => setTimeout(r, 5));
+      throw new Error('source broke');
+    }
+    let n = 0;
+    const read = async (): Promise<void> => {
+      for await (const chunk of await tarStream(failing())) n += chunk.length;
+    };
+    await expect(read()).rejects.toThrow('source broke');
+    // And a whole stream still gunzips.
+    let total = 0;
+    for await (const chunk of await tarStream((async function* () { yield gz; })())) total += chunk.length;
+    expect(total).toBe(200_000);
+  });
+});
