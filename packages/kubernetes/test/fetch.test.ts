@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   fetchKubernetesArtifacts,
+  openArtifact,
   readLockFile,
   writeLockFile,
   type FetchOptions,
@@ -81,6 +82,38 @@ describe('fetchKubernetesArtifacts', () => {
     expect(k2.fromCache).toBe(false);
     expect(Buffer.compare(await readFile(k2.path), rel.binaries.kubelet)).toBe(0);
     expect(second.binaries.find((b) => b.name === 'kubectl')!.fromCache).toBe(true);
+  });
+
+  it("verifyCache 'on-read': a cached blob is taken by its size, openArtifact hashes it and names the changed file; another size is fetched again", async () => {
+    const rel = publishKubernetes(origin, 'v1.35.0', 'amd64');
+    publishCni(origin, 'v1.9.1', 'amd64');
+    const first = await fetchKubernetesArtifacts(options());
+    const kubelet = first.binaries.find((b) => b.name === 'kubelet')!;
+    const bytes = await readFile(kubelet.path);
+    const flipped = Buffer.from(bytes);
+    flipped[flipped.length >> 1]! ^= 1;
+    await writeFile(kubelet.path, flipped); // same size, other bytes
+    const before = origin.log.length;
+    const lazy = await fetchKubernetesArtifacts(options({ verifyCache: 'on-read' }));
+    expect(origin.log.length).toBe(before); // taken from the cache, not hashed, not downloaded
+    const k = lazy.binaries.find((b) => b.name === 'kubelet')!;
+    expect(k.fromCache).toBe(true);
+    const read = async (): Promise<number> => {
+      let n = 0;
+      for await (const chunk of openArtifact(k)) n += chunk.length;
+      return n;
+    };
+    await expect(read()).rejects.toMatchObject({ code: 'CHECKSUM_MISMATCH', cachedPath: k.path, artifact: 'kubelet' });
+    // Checked now (the default), the same blob is found corrupt and fetched again.
+    const checked = await fetchKubernetesArtifacts(options());
+    const k2 = checked.binaries.find((b) => b.name === 'kubelet')!;
+    expect(k2.fromCache).toBe(false);
+    expect(Buffer.compare(await readFile(k2.path), rel.binaries.kubelet)).toBe(0);
+    // 'on-read' still refuses a blob whose size is not the recorded one.
+    await writeFile(k2.path, 'bit rot');
+    const sized = await fetchKubernetesArtifacts(options({ verifyCache: 'on-read' }));
+    expect(sized.binaries.find((b) => b.name === 'kubelet')!.fromCache).toBe(false);
+    expect(Buffer.compare(await readFile(k2.path), rel.binaries.kubelet)).toBe(0);
   });
 
   it('accepts version specs and maps systemd architectures (arm64)', async () => {

@@ -117,31 +117,61 @@ export interface CreateFromRecipeOptions extends Omit<CreateSysextOptions, 'file
   log?: (message: string) => void;
 }
 
-/** `bakery create <recipe> <version> <arch>`: runs the recipe, then {@link createSysext}. */
+/**
+ * `bakery create <recipe> <version> <arch>`: runs the recipe, then {@link createSysext}. Cached
+ * downloads are hashed as they are packed; if one no longer matches its digest (the build then
+ * fails before an image exists), the recipe runs again with every cached download checked first,
+ * so that a corrupt one is fetched again.
+ */
 export async function createFromRecipe(options: CreateFromRecipeOptions): Promise<CreateSysextResult & { version: string }> {
   const started = Date.now();
   const { recipe } = options;
   if (!recipe.architectures.includes(options.arch)) {
     throw new SysextError('INVALID_ARGUMENT', `recipe ${recipe.name} builds for ${recipe.architectures.join(', ')}, not ${JSON.stringify(options.arch)}`);
   }
-  const built = await recipe.build({
-    version: options.version,
-    arch: options.arch,
-    options: options.recipeOptions ?? {},
-    epoch: options.epoch ?? 0,
-    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-    ...(options.log === undefined ? {} : { log: options.log }),
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-  });
-  const { recipe: _recipe, recipeOptions: _ro, log: _log, ...rest } = options;
-  const result = await createSysext({
-    ...rest,
-    name: options.name ?? recipe.name,
-    files: built.files,
-    version: built.version,
-    arch: options.arch,
-    reloadManager: built.reloadManager,
-    ...(built.minorSeries === undefined ? {} : { minorSeries: built.minorSeries }),
-  });
-  return { ...result, version: built.version, seconds: (Date.now() - started) / 1000 };
+  const attempt = async (verifyCache: 'now' | 'on-read'): Promise<CreateSysextResult & { version: string }> => {
+    const built = await recipe.build({
+      version: options.version,
+      arch: options.arch,
+      options: options.recipeOptions ?? {},
+      epoch: options.epoch ?? 0,
+      verifyCache,
+      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+      ...(options.log === undefined ? {} : { log: options.log }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    const { recipe: _recipe, recipeOptions: _ro, log: _log, ...rest } = options;
+    const result = await createSysext({
+      ...rest,
+      name: options.name ?? recipe.name,
+      files: built.files,
+      version: built.version,
+      arch: options.arch,
+      reloadManager: built.reloadManager,
+      ...(built.minorSeries === undefined ? {} : { minorSeries: built.minorSeries }),
+    });
+    return { ...result, version: built.version };
+  };
+  let result: CreateSysextResult & { version: string };
+  try {
+    result = await attempt('on-read');
+  } catch (error) {
+    const changed = changedCacheFile(error);
+    if (changed === undefined) throw error;
+    options.log?.(`the cached ${changed} no longer matches its digest: checking every cached download and building again`);
+    result = await attempt('now');
+  }
+  return { ...result, seconds: (Date.now() - started) / 1000 };
+}
+
+/**
+ * The artifact and cached file named by a `CHECKSUM_MISMATCH` with a `cachedPath` (what reading a
+ * cached download that changed on disk fails with) anywhere in `error`'s cause chain.
+ */
+function changedCacheFile(error: unknown): string | undefined {
+  for (let e = error, depth = 0; e !== null && typeof e === 'object' && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, cachedPath, artifact } = e as { code?: unknown; cachedPath?: unknown; artifact?: unknown };
+    if (code === 'CHECKSUM_MISMATCH' && typeof cachedPath === 'string') return typeof artifact === 'string' ? `${artifact} (${cachedPath})` : cachedPath;
+  }
+  return undefined;
 }

@@ -3,7 +3,7 @@
  * served on 127.0.0.1, checked with mksquashfs/sqfsdiff/unsquashfs (oracles we did not write)
  * and with our reader.
  */
-import { chmod, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile, lstat, readlink } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile, lstat, readlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -275,6 +275,37 @@ describe('bakery create kubernetes', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(await readdir(out5)).toContain(IMAGE);
+  });
+
+  it('a cached download that changed on disk after its check never reaches an image: noticed while packing, fetched again, the same image', async () => {
+    const cache = join(work, 'cache-changed');
+    await cp(join(work, 'cache'), cache, { recursive: true });
+    const digest = sha256(binaryContent('kubelet', K8S, 'amd64'));
+    const blob = join(cache, 'artifacts/blobs/sha256', digest);
+    const bytes = await readFile(blob);
+    bytes[bytes.length >> 1]! ^= 1; // same size: only hashing what is packed can tell
+    await writeFile(blob, bytes);
+    const out6 = join(work, 'out6');
+    const r = await runBakery(baseArgs(out6, cache));
+    expect(r.code, r.stderr).toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toMatch(/the cached kubelet \(.*\) no longer matches its digest: checking every cached download and building again/);
+    expect(Buffer.compare(await readFile(join(out6, IMAGE)), await readFile(join(out, IMAGE)))).toBe(0);
+    expect(sha256(await readFile(blob))).toBe(digest); // fetched again
+
+    // The CNI tarball: a changed byte breaks gunzip before the stream's own check; same outcome.
+    const cniCache = join(work, 'cache-changed-cni');
+    await cp(join(work, 'cache'), cniCache, { recursive: true });
+    const cniDigest = sha256(await readFile(join(work, 'mirror/cni', CNI, `cni-plugins-linux-amd64-${CNI}.tgz`)));
+    const cniBlob = join(cniCache, 'artifacts/blobs/sha256', cniDigest);
+    const tgz = await readFile(cniBlob);
+    tgz[tgz.length >> 1]! ^= 0xff;
+    await writeFile(cniBlob, tgz);
+    const out7 = join(work, 'out7');
+    const r2 = await runBakery(baseArgs(out7, cniCache));
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(`${r2.stdout}${r2.stderr}`).toMatch(/the cached cni-plugins-linux-amd64-v9\.9\.0\.tgz \(.*\) no longer matches its digest/);
+    expect(Buffer.compare(await readFile(join(out7, IMAGE)), await readFile(join(out, IMAGE)))).toBe(0);
+    expect(sha256(await readFile(cniBlob))).toBe(cniDigest);
   });
 
   it('builds offline from the cache when the mirror is unreachable', async () => {

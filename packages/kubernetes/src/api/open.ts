@@ -6,8 +6,9 @@ import type { FetchedArtifact } from './fetch.js';
 
 /**
  * Stream a fetched artifact from the cache as chunks, re-checking its sha256 on the way: if the
- * cached file was changed since it was verified, the stream fails with `CHECKSUM_MISMATCH` at
- * its end (before the consumer can finish). Feed the CNI tarball to the squashfs tar reader:
+ * cached file was changed since it was verified (or, fetched with `verifyCache: 'on-read'`, since
+ * it was downloaded), the stream fails with `CHECKSUM_MISMATCH` (`cachedPath` set) at its end,
+ * before the consumer can finish. Feed the CNI tarball to the squashfs tar reader:
  *
  * ```ts
  * await addTar(tree, openArtifact(result.cni), { prefix: 'usr/local/bin/cni', strict: true });
@@ -28,7 +29,7 @@ export async function* openArtifact(artifact: Pick<FetchedArtifact, 'path' | 'sh
     throw new KubernetesError(
       'CHECKSUM_MISMATCH',
       `cached ${artifact.fileName} at ${artifact.path} changed after verification: expected ${sha256Label(artifact.sha256)} (${artifact.size} bytes), got ${size > artifact.size ? 'more bytes' : `${sha256Label(actual)} (${size} bytes)`}`,
-      { artifact: artifact.fileName, url: artifact.url, expected: sha256Label(artifact.sha256), actual: sha256Label(actual) },
+      { artifact: artifact.fileName, url: artifact.url, expected: sha256Label(artifact.sha256), actual: sha256Label(actual), cachedPath: artifact.path },
     );
   }
 }

@@ -29,6 +29,8 @@ export interface KubernetesErrorDetails {
   /** For `CHECKSUM_MISMATCH`: the expected and the actual `sha256:` digests. */
   expected?: string;
   actual?: string;
+  /** For `CHECKSUM_MISMATCH` from `openArtifact`: the cached file that no longer matches its digest. */
+  cachedPath?: string;
   /** For `OFFLINE_MISSING` / `LOCK_MISSING`: every artifact that is missing. */
   missing?: readonly MissingArtifact[];
   cause?: unknown;
@@ -53,6 +55,7 @@ export class KubernetesError extends Error {
   readonly status?: number;
   readonly expected?: string;
   readonly actual?: string;
+  readonly cachedPath?: string;
   readonly missing?: readonly MissingArtifact[];
 
   constructor(code: KubernetesErrorCode, message: string, details: KubernetesErrorDetails = {}) {
@@ -65,6 +68,7 @@ export class KubernetesError extends Error {
     if (details.status !== undefined) this.status = details.status;
     if (details.expected !== undefined) this.expected = details.expected;
     if (details.actual !== undefined) this.actual = details.actual;
+    if (details.cachedPath !== undefined) this.cachedPath = details.cachedPath;
     if (details.missing !== undefined) this.missing = details.missing;
   }
 

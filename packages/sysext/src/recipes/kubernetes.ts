@@ -1,5 +1,7 @@
 import {
+  KubernetesError,
   fetchKubernetesArtifacts,
+  openArtifact,
   listKubernetesVersions,
   readLockFile,
   resolveKubernetesVersion,
@@ -7,9 +9,9 @@ import {
   writeLockFile,
   type FetchedArtifact,
 } from '@sysext-bakery/kubernetes';
-import { Tree } from '@sysext-bakery/squashfs';
-import { readArchive, tarStream } from '../archive-stream.js';
-import { addTar, contentFromPath } from '../deps.js';
+import { Tree, contentFromFactory } from '@sysext-bakery/squashfs';
+import { tarStream } from '../archive-stream.js';
+import { addTar, sha256OfFile } from '../deps.js';
 import { SysextError } from '../errors.js';
 import type { Recipe, RecipeBuild, RecipeBuildOptions, RecipeOptionValues } from './recipe.js';
 import { KUBEADM_DROPIN, KUBELET_SERVICE, UPHOLD_KUBELET, VOLUME_PLUGIN_LINK, VOLUME_PLUGIN_TARGET } from './kubernetes-units.js';
@@ -31,9 +33,17 @@ function common(values: RecipeOptionValues) {
   };
 }
 
-/** Unpacks a (gzipped) tarball into `prefix` of the tree, keeping the members' modes. */
-export async function addTarball(tree: Tree, path: string, prefix: string): Promise<void> {
-  await addTar(tree, await tarStream(readArchive(path)), { prefix });
+/** The `CHECKSUM_MISMATCH` openArtifact would report for a cached file that no longer matches its digest. */
+async function changedSince(artifact: FetchedArtifact): Promise<KubernetesError | undefined> {
+  const actual = await sha256OfFile(artifact.path).catch(() => undefined);
+  if (actual === artifact.sha256) return undefined;
+  return new KubernetesError('CHECKSUM_MISMATCH', `cached ${artifact.fileName} at ${artifact.path} no longer matches its digest sha256:${artifact.sha256}`, {
+    artifact: artifact.fileName,
+    url: artifact.url,
+    expected: `sha256:${artifact.sha256}`,
+    ...(actual === undefined ? {} : { actual: `sha256:${actual}` }),
+    cachedPath: artifact.path,
+  });
 }
 
 /** `v1.32.0` → `v1.32` (the bakery's patch-only update series). */
@@ -93,18 +103,28 @@ export const kubernetesRecipe: Recipe = {
       ...(cniVersion === undefined ? {} : { cniVersion }),
       ...(lock === undefined ? {} : { lock, frozenLock: writeLockPath === undefined }),
       verifySignatures: values['verify-signatures'] === true,
+      // Every artifact is read through openArtifact below, which hashes what it streams.
+      verifyCache: options.verifyCache ?? 'on-read',
       onProgress: (e) => options.onProgress?.({ phase: 'download', label: `${e.artifact} ${e.version}`, done: e.done, ...(e.total === undefined ? {} : { total: e.total }) }),
     });
     if (writeLockPath !== undefined) await writeLockFile(writeLockPath, fetched.lock);
     for (const a of [...fetched.binaries, fetched.cni]) options.log?.(describe(a));
 
     const tree = new Tree({ defaults: { mtime: options.epoch } });
+    // The binaries are hashed again as they are packed, the tarball as it is unpacked: a cached
+    // file that changed after its check fails the build instead of reaching the image.
     for (const binary of fetched.binaries) {
-      tree.file(`usr/bin/${binary.name}`, await contentFromPath(binary.path), { mode: 0o755 });
+      tree.file(`usr/bin/${binary.name}`, contentFromFactory(() => openArtifact(binary), binary.size), { mode: 0o755 });
     }
     options.onProgress?.({ phase: 'unpack', label: fetched.cni.fileName });
     tree.dir('usr/local/bin/cni');
-    await addTarball(tree, fetched.cni.path, 'usr/local/bin/cni');
+    try {
+      await addTar(tree, await tarStream(openArtifact(fetched.cni)), { prefix: 'usr/local/bin/cni' });
+    } catch (error) {
+      // A changed tarball may break gunzip or the tar reader before openArtifact's check at its
+      // end: say what the error really is.
+      throw (await changedSince(fetched.cni)) ?? error;
+    }
     tree.dir('usr/local/bin/cni', { mode: 0o755, mtime: options.epoch });
     tree.file('usr/local/share/kubernetes-version', `${fetched.version}\n`);
     tree.file('usr/local/share/kubernetes-cni-version', `${fetched.cni.version}\n`);

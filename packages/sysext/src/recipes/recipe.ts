@@ -30,6 +30,13 @@ export interface RecipeBuildOptions {
   /** One-line messages for the user (which CNI version, how artifacts were verified). */
   log?: (message: string) => void;
   signal?: AbortSignal;
+  /**
+   * How cached downloads are checked: `'on-read'` (default) while the image is written (the
+   * bytes packed are the bytes hashed; a mismatch fails the build with a `CHECKSUM_MISMATCH`
+   * whose `cachedPath` is set, and {@link createFromRecipe} builds again with `'now'`), or
+   * `'now'`: hashed before use, a corrupt copy fetched again.
+   */
+  verifyCache?: 'now' | 'on-read';
 }
 
 export interface RecipeBuild {
