@@ -23,19 +23,15 @@ export interface InodeContext {
   placed?: (placement: FilePlacement) => Promise<unknown>;
 }
 
-/** A directory waiting for its listing: its children's records in listing order. */
+/** A directory waiting for its listing. */
 interface Pending {
   node: DirNode;
   info: NodeInfo;
   parentIno: number;
-  kids: NodeInfo[];
 }
 
 /** A directory whose listing is written: where it is, for its inode. */
-interface Listed {
-  node: DirNode;
-  info: NodeInfo;
-  parentIno: number;
+interface Listed extends Pending {
   /** Listing start: dir table block number << 16 | offset. */
   at: number;
   size: number;
@@ -111,19 +107,15 @@ export async function writeInodesAndDirectories(ctx: InodeContext): Promise<numb
   const met = new Uint8Array(tree.inodeCount + 1);
   const order = (node: DirNode, info: NodeInfo, parentIno: number): number => {
     let height = 0;
-    const children = info.children!;
-    const kids: NodeInfo[] = new Array<NodeInfo>(children.length);
-    for (let i = 0; i < children.length; i++) {
-      const c = children[i]!;
+    for (const c of info.children!) {
       const child = c.info!;
-      kids[i] = child;
       if (c.node.kind === 'dir') height = Math.max(height, order(c.node, child, info.ino) + 1);
       else if (met[child.ino] === 0) {
         met[child.ino] = 1;
         leaves.push({ node: c.node, info: child });
       }
     }
-    (byHeight[height] ??= []).push({ node, info, parentIno, kids });
+    (byHeight[height] ??= []).push({ node, info, parentIno });
     return height;
   };
   const rootInfo = tree.nodes.get(tree.root)!;
@@ -147,9 +139,9 @@ export async function writeInodesAndDirectories(ctx: InodeContext): Promise<numb
   for (const group of byHeight) {
     await inodes.settle(); // every inode written so far has its reference
     const listed: Listed[] = [];
-    for (const { node, info, parentIno, kids } of group) {
-      const entries: ListingEntry[] = info.children!.map((c, i) => {
-        const ino = kids[i]!.ino;
+    for (const { node, info, parentIno } of group) {
+      const entries: ListingEntry[] = info.children!.map((c) => {
+        const ino = c.info!.ino;
         return { name: c.name, inodeRef: inodes.resolve(at[ino - 1]!), inodeNumber: ino, type: basicType(typeOf(c.node)) };
       });
       const start = dirs.blockRef();
