@@ -37,7 +37,7 @@ export {
   type FetchedArtifact,
   type ProgressEvent,
 } from './api/fetch.js';
-export { openArtifact } from './api/open.js';
+export { openArtifact, recheckArtifact } from './api/open.js';
 export { readLockFile, writeLockFile, parseLockFile, formatLockFile, emptyLock, type LockFile, type LockEntry } from './api/lock.js';
 export { DEFAULT_REKOR_URL } from './signature/rekor.js';
 export { parseTrustedRoot, type TrustedRootJson, type TrustRoot } from './signature/trust-root.js';

@@ -198,22 +198,15 @@ class Fetcher {
     const digest = expected ?? entry?.sha256;
     if (digest === undefined || !(await this.cache.hasBlob(digest))) return undefined;
     const path = this.cache.blobPath(digest);
-    let size: number;
-    if (this.opts.verifyCache === 'on-read' && entry?.sha256 === digest) {
-      // Hashed by whoever reads it (openArtifact); a blob of another size is corrupt for sure.
-      size = (await stat(path)).size;
-      if (size !== entry.size) {
-        await this.cache.evict(key, digest);
-        return undefined;
-      }
-    } else {
-      const actual = await hashFile(path);
-      if (actual.sha256 !== digest) {
-        // Corrupt blob (disk error, tampering): forget it and fetch again.
-        await this.cache.evict(key, digest);
-        return undefined;
-      }
-      size = actual.size;
+    // 'on-read': hashed by whoever reads it (openArtifact); a blob of another size is corrupt for sure.
+    const { size, ok } =
+      this.opts.verifyCache === 'on-read' && entry?.sha256 === digest
+        ? await stat(path).then((st) => ({ size: st.size, ok: st.size === entry.size }))
+        : await hashFile(path).then((actual) => ({ size: actual.size, ok: actual.sha256 === digest }));
+    if (!ok) {
+      // Corrupt blob (disk error, tampering): forget it and fetch again.
+      await this.cache.evict(key, digest);
+      return undefined;
     }
     let verification: Verification;
     let all: Verification[];

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { KubernetesError } from '../core/errors.js';
-import { sha256Label } from '../core/checksum.js';
+import { hashFile, sha256Label } from '../core/checksum.js';
 import type { FetchedArtifact } from './fetch.js';
 
 /**
@@ -14,7 +14,7 @@ import type { FetchedArtifact } from './fetch.js';
  * await addTar(tree, openArtifact(result.cni), { prefix: 'usr/local/bin/cni', strict: true });
  * ```
  */
-export async function* openArtifact(artifact: Pick<FetchedArtifact, 'path' | 'sha256' | 'size' | 'fileName' | 'url'>): AsyncGenerator<Uint8Array, void, undefined> {
+export async function* openArtifact(artifact: ArtifactFile): AsyncGenerator<Uint8Array, void, undefined> {
   const hash = createHash('sha256');
   let size = 0;
   for await (const chunk of createReadStream(artifact.path, { highWaterMark: 1 << 20 })) {
@@ -25,11 +25,26 @@ export async function* openArtifact(artifact: Pick<FetchedArtifact, 'path' | 'sh
     yield new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
   }
   const actual = hash.digest('hex');
-  if (size !== artifact.size || actual !== artifact.sha256) {
-    throw new KubernetesError(
-      'CHECKSUM_MISMATCH',
-      `cached ${artifact.fileName} at ${artifact.path} changed after verification: expected ${sha256Label(artifact.sha256)} (${artifact.size} bytes), got ${size > artifact.size ? 'more bytes' : `${sha256Label(actual)} (${size} bytes)`}`,
-      { artifact: artifact.fileName, url: artifact.url, expected: sha256Label(artifact.sha256), actual: sha256Label(actual), cachedPath: artifact.path },
-    );
-  }
+  if (size !== artifact.size || actual !== artifact.sha256) throw changed(artifact, size > artifact.size ? 'more bytes' : `${sha256Label(actual)} (${size} bytes)`, actual);
+}
+
+/**
+ * Hashes a fetched artifact's cached file whole and fails with the `CHECKSUM_MISMATCH` (with
+ * `cachedPath`) that {@link openArtifact} would give if it no longer matches: for a reader that
+ * failed on the way (a changed tarball may break gunzip before openArtifact's check at its end)
+ * and needs to know whether the file was the cause.
+ */
+export async function recheckArtifact(artifact: ArtifactFile): Promise<void> {
+  const { sha256, size } = await hashFile(artifact.path);
+  if (size !== artifact.size || sha256 !== artifact.sha256) throw changed(artifact, `${sha256Label(sha256)} (${size} bytes)`, sha256);
+}
+
+type ArtifactFile = Pick<FetchedArtifact, 'path' | 'sha256' | 'size' | 'fileName' | 'url'>;
+
+function changed(artifact: ArtifactFile, got: string, actual: string): KubernetesError {
+  return new KubernetesError(
+    'CHECKSUM_MISMATCH',
+    `cached ${artifact.fileName} at ${artifact.path} changed after verification: expected ${sha256Label(artifact.sha256)} (${artifact.size} bytes), got ${got}`,
+    { artifact: artifact.fileName, url: artifact.url, expected: sha256Label(artifact.sha256), actual: sha256Label(actual), cachedPath: artifact.path },
+  );
 }

@@ -1,7 +1,7 @@
 import {
-  KubernetesError,
   fetchKubernetesArtifacts,
   openArtifact,
+  recheckArtifact,
   listKubernetesVersions,
   readLockFile,
   resolveKubernetesVersion,
@@ -11,7 +11,7 @@ import {
 } from '@sysext-bakery/kubernetes';
 import { Tree, contentFromFactory } from '@sysext-bakery/squashfs';
 import { tarStream } from '../archive-stream.js';
-import { addTar, sha256OfFile } from '../deps.js';
+import { addTar } from '../deps.js';
 import { SysextError } from '../errors.js';
 import type { Recipe, RecipeBuild, RecipeBuildOptions, RecipeOptionValues } from './recipe.js';
 import { KUBEADM_DROPIN, KUBELET_SERVICE, UPHOLD_KUBELET, VOLUME_PLUGIN_LINK, VOLUME_PLUGIN_TARGET } from './kubernetes-units.js';
@@ -31,19 +31,6 @@ function common(values: RecipeOptionValues) {
     ...(cacheDir === undefined ? {} : { cacheDir }),
     offline: values.offline === true,
   };
-}
-
-/** The `CHECKSUM_MISMATCH` openArtifact would report for a cached file that no longer matches its digest. */
-async function changedSince(artifact: FetchedArtifact): Promise<KubernetesError | undefined> {
-  const actual = await sha256OfFile(artifact.path).catch(() => undefined);
-  if (actual === artifact.sha256) return undefined;
-  return new KubernetesError('CHECKSUM_MISMATCH', `cached ${artifact.fileName} at ${artifact.path} no longer matches its digest sha256:${artifact.sha256}`, {
-    artifact: artifact.fileName,
-    url: artifact.url,
-    expected: `sha256:${artifact.sha256}`,
-    ...(actual === undefined ? {} : { actual: `sha256:${actual}` }),
-    cachedPath: artifact.path,
-  });
 }
 
 /** `v1.32.0` → `v1.32` (the bakery's patch-only update series). */
@@ -122,8 +109,9 @@ export const kubernetesRecipe: Recipe = {
       await addTar(tree, await tarStream(openArtifact(fetched.cni)), { prefix: 'usr/local/bin/cni' });
     } catch (error) {
       // A changed tarball may break gunzip or the tar reader before openArtifact's check at its
-      // end: say what the error really is.
-      throw (await changedSince(fetched.cni)) ?? error;
+      // end: fail with the mismatch when that is the cause.
+      await recheckArtifact(fetched.cni);
+      throw error;
     }
     tree.dir('usr/local/bin/cni', { mode: 0o755, mtime: options.epoch });
     tree.file('usr/local/share/kubernetes-version', `${fetched.version}\n`);
