@@ -35,16 +35,21 @@ export async function* openArtifact(artifact: ArtifactFile): AsyncGenerator<Uint
  * and needs to know whether the file was the cause.
  */
 export async function recheckArtifact(artifact: ArtifactFile): Promise<void> {
-  const { sha256, size } = await hashFile(artifact.path);
-  if (size !== artifact.size || sha256 !== artifact.sha256) throw changed(artifact, `${sha256Label(sha256)} (${size} bytes)`, sha256);
+  let file: { sha256: string; size: number };
+  try {
+    file = await hashFile(artifact.path);
+  } catch (error) {
+    throw changed(artifact, `a file that cannot be read (${(error as Error).message})`);
+  }
+  if (file.size !== artifact.size || file.sha256 !== artifact.sha256) throw changed(artifact, `${sha256Label(file.sha256)} (${file.size} bytes)`, file.sha256);
 }
 
 type ArtifactFile = Pick<FetchedArtifact, 'path' | 'sha256' | 'size' | 'fileName' | 'url'>;
 
-function changed(artifact: ArtifactFile, got: string, actual: string): KubernetesError {
+function changed(artifact: ArtifactFile, got: string, actual?: string): KubernetesError {
   return new KubernetesError(
     'CHECKSUM_MISMATCH',
     `cached ${artifact.fileName} at ${artifact.path} changed after verification: expected ${sha256Label(artifact.sha256)} (${artifact.size} bytes), got ${got}`,
-    { artifact: artifact.fileName, url: artifact.url, expected: sha256Label(artifact.sha256), actual: sha256Label(actual), cachedPath: artifact.path },
+    { artifact: artifact.fileName, url: artifact.url, expected: sha256Label(artifact.sha256), ...(actual === undefined ? {} : { actual: sha256Label(actual) }), cachedPath: artifact.path },
   );
 }
