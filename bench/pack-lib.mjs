@@ -1,6 +1,6 @@
 // Tiny driver for our encoder, straight from the built library (no CLI):
 //
-//   node bench/pack-lib.mjs <dir> <image> [--compression gzip|zstd] [--level N] [--block-size B]
+//   node bench/pack-lib.mjs <dir> <image> [--compression gzip|zstd|none] [--level N] [--block-size B]
 //                           [--hasher native|default] [--concurrency N] [--lib DIR]
 //
 // --hasher native: dedup hashing with node:crypto (sha256Hasher from ./node) instead of the
@@ -19,7 +19,7 @@ const opt = (name) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 if (dir === undefined || image === undefined) {
-  console.error('usage: node bench/pack-lib.mjs <dir> <image> [--compression gzip|zstd] [--level N] [--block-size B]');
+  console.error('usage: node bench/pack-lib.mjs <dir> <image> [--compression gzip|zstd|none] [--level N] [--block-size B]');
   process.exit(2);
 }
 

@@ -2,7 +2,7 @@
 // Benchmark: `bakery pack` against `mksquashfs -noappend`, same machine, same run, same input.
 //
 //   npm run bench [-- --quick] [--runs N] [--size MB] [--files N] [--synthetic]
-//                 [--cases large,small] [--codecs gzip,zstd] [--ours cli|lib] [--no-ceiling] [--no-verify]
+//                 [--cases large,small] [--codecs gzip,zstd,none] [--ours cli|lib] [--no-ceiling] [--no-verify]
 //
 // See bench/README.md. Not a test: it asserts nothing; it prints a table and writes
 // bench/results/<timestamp>.json.
@@ -32,7 +32,7 @@ const runs = Number(opt('runs', quick ? 1 : 3));
 const sizeMB = Number(opt('size', quick ? 48 : 400));
 const smallFiles = Number(opt('files', quick ? 3000 : 25000));
 const cases = opt('cases', 'large,small').split(',');
-const codecs = opt('codecs', 'gzip,zstd').split(',');
+const codecs = opt('codecs', 'gzip,zstd,none').split(',');
 const cacheDir = path.resolve(opt('cache', path.join(here, '.payload')));
 const outDir = path.resolve(opt('out', path.join(here, 'results')));
 const workDir = path.join(cacheDir, 'images');
@@ -88,9 +88,13 @@ function oursCommand(payload, image, codec) {
     ? [process.execPath, cliPath, 'pack', payload.dir, image, ...c]
     : [process.execPath, libDriver, payload.dir, image, '--compression', codec];
 }
-/** mksquashfs as the Flatcar bakery runs it for a sysext (-all-root) in the create case. */
+/**
+ * mksquashfs as the Flatcar bakery runs it for a sysext (-all-root) in the create case. Codec
+ * "none": nothing compressed (inodes and ids, data, fragments, xattrs), as `--compression none`.
+ */
+const MKSQUASHFS_CODEC = { gzip: [], zstd: ['-comp', 'zstd'], none: ['-noI', '-noD', '-noF', '-noX'] };
 function mksquashfsCommand(payload, image, codec) {
-  return [mksquashfs, payload.dir, image, '-noappend', ...(payload.kind === 'create' ? ['-all-root'] : []), ...(codec === 'gzip' ? [] : ['-comp', codec])];
+  return [mksquashfs, payload.dir, image, '-noappend', ...(payload.kind === 'create' ? ['-all-root'] : []), ...MKSQUASHFS_CODEC[codec]];
 }
 /** After a create run: its image to `image`, its output directory removed. */
 function collectCreated(image) {
@@ -299,7 +303,8 @@ for (const [name, payload] of Object.entries(payloads)) {
         log(`${key}: ${verify}`);
       }
       for (const image of Object.values(images)) fs.rmSync(image, { force: true });
-      const c = flag('no-ceiling') ? null : ceiling(payload.dir, codec);
+      // No codec, no codec ceiling: the "none" case measures everything else.
+      const c = flag('no-ceiling') || codec === 'none' ? null : ceiling(payload.dir, codec);
       if (c) {
         ceilings.push(c);
         log(`${key} run ${i + 1}/${runs} codec ceiling ${c.mbPerSec.toFixed(1)} MB/s (${c.all.map((x) => `${x.via} ${x.mbPerSec.toFixed(1)}`).join(', ')}; ${c.cores} cores)`);
@@ -363,7 +368,7 @@ for (const [name, payload] of Object.entries(payloads)) {
 
 // ---------------------------------------------------------------------------------------------
 const f = (x, d = 2) => (x === null || x === undefined ? '-' : x.toFixed(d));
-const verdict = (value, limit) => (value === null ? '' : value <= limit ? ' ok' : ' MISS');
+const verdict = (value, limit) => (value === null || limit === undefined ? '' : value <= limit ? ' ok' : ' MISS');
 const rows = [
   ['case', 'ours s', 'mksq s', 'time ratio', 'size ratio', 'ours MB', 'mksq MB', 'ours MB/s', 'mksq MB/s', 'ceiling MB/s', 'ours/ceil', 'bound', 'ours cpu s', 'mksq cpu s', 'cpu ratio', 'noise'],
 ];
@@ -372,8 +377,8 @@ for (const r of results) {
     `${r.payload}/${r.codec}`,
     f(r.ours.wallMedian),
     f(r.mksquashfs.wallMedian),
-    f(r.wallRatio, 3) + verdict(r.wallRatio, r.target.wall),
-    f(r.sizeRatio, 4) + verdict(r.sizeRatio, r.target.size),
+    f(r.wallRatio, 3) + verdict(r.wallRatio, r.target?.wall),
+    f(r.sizeRatio, 4) + verdict(r.sizeRatio, r.target?.size),
     f(r.ours.rssPeakMB, 0) + verdict(r.ours.rssPeakMB, r.mksquashfs.rssPeakMB ?? Infinity),
     f(r.mksquashfs.rssPeakMB, 0),
     f(r.oursMBps, 1),
@@ -396,6 +401,9 @@ for (const row of rows) console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(
 console.log('bound = the best share of the ceiling possible: the ceiling\'s time plus the CPU time of only reading the input (bench/io-floor.mjs) spread over all cores');
 console.log('noise = largest share of the machine\'s CPU that other processes used during a run (should be ~0%; re-run if not)');
 console.log('targets: time ratio <= 0.8 (large/gzip), 1.0 otherwise; size ratio <= 1.02 (large/gzip), 1.01 otherwise; RSS <= mksquashfs; ours >= 85% of ceiling');
+if (codecs.includes('none')) {
+  console.log('none = no compression on either side (--compression none; mksquashfs -noI -noD -noF -noX): everything but the codec (reading, dedup, tables, writing), the part more cores do not speed up; not a target');
+}
 if (typeof zlib.zstdCompress !== 'function' && results.some((r) => r.codec === 'zstd')) {
   console.log(`note: node:zlib has no zstd in Node ${process.version}: zstd ran in WASM (~60% of native speed). Node >= 22.15 has it natively: /path/to/node bench/run.mjs`);
 }
