@@ -135,6 +135,10 @@ class SmallFileContent implements FileContent {
         const n = fsReadSync(fd, target, filled, target.length - filled, null);
         if (n === 0) break;
         filled += n;
+        // The declared size read with room to spare: a regular file's read stops short only at
+        // its end, so no second read to see 0 (one syscall per file fewer). A file that had grown
+        // filled the room and is reported by the writer.
+        if (filled === this.size) break;
       }
     } catch (e) {
       throw ioError(`cannot read ${path}`, path, e);
