@@ -11,31 +11,31 @@ export const ZLIB_WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const zlib = require('node:zlib');
 const { options, levelParam } = workerData;
-// Node builds without nodejs/node#61717 (Node 22 up to at least 22.23) free the zstd context of a
-// zstdCompressSync call (several MB at level 15) only when V8 collects the call's handle object,
+// Before nodejs/node#61717 (Node 24.15; not in Node 22 as of 22.23, nor 25), a zstdCompressSync
+// call's zstd context (~1 MB at level 15) is freed only when V8 collects the call's handle object,
 // and V8 is not told about that memory: in this thread, which allocates almost nothing else, GCs
-// come rarely and the contexts piled up (1.2 GB of RSS for 25,000 small files). A minor GC every
-// few blocks collects them: ~0.1 ms in this small heap against ~10 ms of compression per block.
-// gc() comes from a context made while --expose-gc is set, which is unset again at once.
+// come rarely and the contexts piled up (1.2 GB of RSS for 25,000 small files), each in fresh
+// pages (page faults: 2-3x the system time). There a minor GC after every block frees the
+// context at once (then reused, as a fixed Node does); elsewhere it would only cost time (~3% with
+// small blocks). gc() comes from a context made while --expose-gc is set, unset again at once.
 const collect = (() => {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major > 25 || (major === 24 && minor >= 15)) return null;
   try {
     const v8 = require('node:v8');
     v8.setFlagsFromString('--expose-gc');
     try {
       const gc = require('node:vm').runInNewContext('gc');
-      return typeof gc === 'function' ? () => gc({ type: 'minor' }) : () => {};
+      return typeof gc === 'function' ? () => gc({ type: 'minor' }) : null;
     } finally {
       v8.setFlagsFromString('--no-expose-gc');
     }
   } catch {
-    return () => {};
+    return null;
   }
 })();
-const COLLECT_EVERY = 8;
-let jobs = 0;
 Atomics.store(workerData.ready, 0, 1);
 parentPort.on('message', (msg) => {
-  if (++jobs % COLLECT_EVERY === 0) collect();
   try {
     const length = msg.block.length;
     const chunkSize = Math.max(zlib.constants.Z_DEFAULT_CHUNK, length + (length >>> 7) + 1024);
@@ -52,5 +52,6 @@ parentPort.on('message', (msg) => {
   } catch (error) {
     parentPort.postMessage({ id: msg.id, error: String(error), back: msg.block }, [msg.block.buffer]);
   }
+  if (collect !== null) collect(); // after the answer: it does not wait for the GC
 });
 `;
