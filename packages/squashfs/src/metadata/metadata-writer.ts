@@ -56,7 +56,7 @@ export class MetadataWriter {
 
   /** Reference of the next byte: (on-disk block start << 16) | offset in the block. */
   ref(): number {
-    return this.startOf(this.block) * 0x1_0000 + this.fill;
+    return this.resolve(this.blockRef());
   }
 
   /** On-disk start (relative) of the block the next byte goes to. */
