@@ -12,4 +12,4 @@ export * from './compress/index.js';
 export * from './writer/index.js';
 export * from './reader/index.js';
 export * from './input/index.js';
-export { loadTree, hasLazyDirs } from './tree/lazy.js';
+export { loadDir, loadTree, hasLazyDirs } from './tree/lazy.js';

@@ -1,4 +1,4 @@
-import { contentFromBytes, Tree, type DirNode, type FsNode, type ImageSink, type WriteProgress, type WriteResult } from '@sysext-bakery/squashfs';
+import { contentFromBytes, loadDir, Tree, type DirNode, type FsNode, type ImageSink, type WriteProgress, type WriteResult } from '@sysext-bakery/squashfs';
 import { createFileSink, fromDirectory, nodeCodecs, writeImage } from './deps.js';
 import { SysextError, type SysextWarning } from './errors.js';
 import { EXTENSION_RELEASE_DIR, formatExtensionRelease, validateArchitecture, validateImageName } from './extension-release.js';
@@ -51,7 +51,11 @@ export interface BuildSysextResult {
   write: WriteResult;
 }
 
-/** Copy-on-write: a new root whose path down to `dirPath` is fresh DirNodes; other entries are shared. */
+/**
+ * Copy-on-write: a new root whose path down to `dirPath` is fresh DirNodes; other entries are
+ * shared. The directories on that path must be loaded ({@link loadReleasePath}): a copy of one
+ * still to be read would have no entries.
+ */
 function withFile(root: DirNode, dirPath: string, name: string, node: FsNode, mtime: number): DirNode {
   const copy = (dir: DirNode): DirNode => ({ kind: 'dir', meta: dir.meta, entries: new Map(dir.entries) });
   const newRoot = copy(root);
@@ -73,6 +77,21 @@ function withFile(root: DirNode, dirPath: string, name: string, node: FsNode, mt
   return newRoot;
 }
 
+
+/**
+ * Loads what the checks read and {@link withFile} copies in a tree with directories still to be
+ * read (DirNode.load, e.g. `fromDirectory(dir, { lazy: true })`): the root and each directory down
+ * to usr/lib/extension-release.d. The rest stays lazy, for the writer to read as it goes.
+ */
+async function loadReleasePath(root: DirNode): Promise<void> {
+  await loadDir(root);
+  let dir: FsNode | undefined = root;
+  for (const part of EXTENSION_RELEASE_DIR.split('/')) {
+    dir = dir.entries.get(part);
+    if (dir?.kind !== 'dir') return;
+    await loadDir(dir);
+  }
+}
 
 function checkEpoch(epoch: number): void {
   if (!Number.isInteger(epoch) || epoch < 0 || epoch > 0xffff_ffff) {
@@ -103,6 +122,7 @@ export async function buildSysext(options: BuildSysextOptions): Promise<BuildSys
   else root = options.files;
   if (root.kind !== 'dir') throw new SysextError('INVALID_ARGUMENT', 'files must be a Tree, a DirNode or a directory path');
 
+  await loadReleasePath(root);
   const warnings = validateSysextTree(root, options.name, { ownRelease: true });
   for (const w of warnings) options.onWarning?.(w);
 

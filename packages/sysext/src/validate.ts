@@ -29,6 +29,10 @@ const SYMLINK_ON_SOME_HOSTS: Readonly<Record<string, string>> = {
  *
  * `name` is the image name; `ownRelease` says the caller adds extension-release.<name> itself
  * (so an existing one of that name is a conflict).
+ *
+ * It reads only directories already loaded: in a tree with directories still to be read
+ * (DirNode.load), load the root and usr/, usr/lib/ and usr/lib/extension-release.d/ first
+ * (buildSysext does).
  */
 export function validateSysextTree(root: DirNode, name: string, options: { ownRelease?: boolean } = {}): SysextWarning[] {
   const warnings: SysextWarning[] = [];

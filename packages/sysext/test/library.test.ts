@@ -1,10 +1,11 @@
 /** The library pieces in process: extension-release, validation, SHA256SUMS, sysupdate, buildSysext. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MemorySink, SquashfsImage, Tree, sourceFromBytes } from '@sysext-bakery/squashfs';
+import { MemorySink, SquashfsImage, Tree, sourceFromBytes, type DirNode } from '@sysext-bakery/squashfs';
+import { fromDirectory } from '@sysext-bakery/squashfs/node';
 import {
   SysextError,
   buildSysext,
@@ -138,6 +139,35 @@ describe('buildSysext', () => {
     expect(image.superblock.mkfsTime).toBe(1_000_000_000);
     expect(new TextDecoder().decode(await image.readFile('usr/lib/extension-release.d/extension-release.app'))).toBe('ID=_any\nARCHITECTURE=arm64\n');
     expect((await image.stat('usr/lib/extension-release.d')).mtime).toBe(1_000_000_000);
+  });
+
+  it('reads a tree of directories still to be read (lazy): checks them and keeps every entry', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lazy-'));
+    try {
+      const write = (p: string, text: string) => {
+        mkdirSync(join(dir, p, '..'), { recursive: true });
+        writeFileSync(join(dir, p), text);
+      };
+      write('usr/bin/app', 'app\n');
+      write('usr/lib/systemd/system/app.service', '[Service]\n');
+      write('usr/lib/extension-release.d/README', 'kept\n');
+      for (const sync of [true, false]) {
+        const { root } = await fromDirectory(dir, { lazy: true, sync });
+        expect((root.entries.get('usr') as DirNode).load).toBeDefined();
+        const sink = new MemorySink();
+        await buildSysext({ name: 'app', files: root, output: sink });
+        const image = await SquashfsImage.open(sourceFromBytes(sink.bytes()));
+        expect((await image.readdir('usr/lib/extension-release.d')).map((e) => e.name)).toEqual(['README', 'extension-release.app']);
+        expect(new TextDecoder().decode(await image.readFile('usr/lib/systemd/system/app.service'))).toBe('[Service]\n');
+        expect(new TextDecoder().decode(await image.readFile('usr/bin/app'))).toBe('app\n');
+      }
+      // What the checks look at is read before they look.
+      write('usr/lib/os-release', 'ID=x\n');
+      const { root } = await fromDirectory(dir, { lazy: true, sync: false });
+      await expect(buildSysext({ name: 'app', files: root, output: new MemorySink() })).rejects.toMatchObject({ code: 'FORBIDDEN_CONTENT' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses bad names and options', async () => {
