@@ -165,6 +165,55 @@ describe('createFileSink', () => {
     expect(existsSync(failing.tempPath)).toBe(false);
   });
 
+  it('with deferRename, close() leaves the finished file as the temp file: commit() renames it, abort() removes it', async () => {
+    const dir = freshDir();
+    const target = join(dir, 'image.raw');
+    writeFileSync(target, 'an older image');
+    const data = bytes((3 << 20) + 5, 4);
+    const sink = await createFileSink(target, { sha256: true, deferRename: true });
+    await sink.write(data, 0);
+    await sink.close();
+    // Complete and closed, readable at its temp path; the target is as it was.
+    expect(readFileSync(sink.tempPath).equals(Buffer.from(data))).toBe(true);
+    expect(readFileSync(target, 'utf8')).toBe('an older image');
+    expect(liveTempFilePaths()).toContain(sink.tempPath);
+    expect(sink.sha256).toBeUndefined();
+    await sink.commit();
+    expect(readFileSync(target).equals(Buffer.from(data))).toBe(true);
+    expect(sink.sha256).toBe(createHash('sha256').update(data).digest('hex'));
+    expect(readdirSync(dir)).toEqual(['image.raw']);
+    expect(liveTempFilePaths()).not.toContain(sink.tempPath);
+    await expect(sink.commit()).rejects.toMatchObject({ code: 'IO', message: expect.stringMatching(/committed/) });
+    await sink.abort(); // after a commit: nothing to do, the image stays
+    expect(readFileSync(target).length).toBe(data.length);
+
+    // Abort after close: the temp file goes, the target stays.
+    const dropped = await createFileSink(target, { sha256: true, deferRename: true });
+    await dropped.write(bytes(10, 1), 0);
+    await dropped.close();
+    await dropped.abort(new Error('check failed'));
+    expect(readdirSync(dir)).toEqual(['image.raw']);
+    expect(readFileSync(target).length).toBe(data.length);
+    expect(liveTempFilePaths()).not.toContain(dropped.tempPath);
+    await expect(dropped.commit()).rejects.toMatchObject({ code: 'IO', message: expect.stringMatching(/aborted/) });
+
+    // commit() before close(), or without deferRename: refused.
+    const early = await createFileSink(join(dir, 'early.raw'), { deferRename: true });
+    await expect(early.commit()).rejects.toMatchObject({ code: 'IO', message: expect.stringMatching(/open/) });
+    await early.abort();
+    const plain = await createFileSink(join(dir, 'plain.raw'));
+    await plain.close();
+    await expect(plain.commit()).rejects.toMatchObject({ code: 'IO', message: expect.stringMatching(/not deferring/) });
+    // A failed rename at commit(): IO, the temp file gone.
+    spawnSync('mkdir', ['-p', join(dir, 'taken', 'sub')]);
+    const failing = await createFileSink(join(dir, 'taken'), { sha256: true, deferRename: true });
+    await failing.write(bytes(10, 1), 0);
+    await failing.close();
+    await expect(failing.commit()).rejects.toMatchObject({ code: 'IO' });
+    expect(existsSync(failing.tempPath)).toBe(false);
+    expect(readdirSync(dir).sort()).toEqual(['image.raw', 'plain.raw', 'taken']);
+  });
+
   it('rejects a negative write position', async () => {
     const sink = await createFileSink(join(freshDir(), 'neg.raw'));
     await expect(sink.write(bytes(1, 1), -1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });

@@ -24,6 +24,12 @@ export interface FileSinkOptions {
    * the kernel allocate the file's delayed blocks: tens of ms that the hashing now overlaps).
    */
   sha256?: boolean;
+  /**
+   * close() leaves the finished file at {@link FileSink.tempPath} (complete, closed, still
+   * hashed in the background) instead of renaming it: {@link FileSink.commit} renames it over
+   * `path`, abort() removes it. For a caller that checks the image before it replaces anything.
+   */
+  deferRename?: boolean;
 }
 
 export interface FileSink extends ImageSink {
@@ -33,8 +39,16 @@ export interface FileSink extends ImageSink {
   readonly tempPath: string;
   read(position: number, length: number): Promise<Uint8Array>;
   truncate(length: number): Promise<void>;
-  /** SHA-256 (hex) of the file, once close() has resolved, when `sha256` was asked for. */
+  /**
+   * SHA-256 (hex) of the file when `sha256` was asked for: once close() has resolved, or with
+   * `deferRename`, once commit() has.
+   */
   readonly sha256: string | undefined;
+  /**
+   * With `deferRename`: renames the closed file over `path` (once its hash is done). Fails
+   * (removing the file) if the sink is not closed; abort() instead removes the file.
+   */
+  commit(): Promise<void>;
 }
 
 /**
@@ -95,6 +109,9 @@ class TempFileSink implements FileSink {
   private readonly handle: FileHandle;
   private readonly fsync: boolean;
   private readonly hashOnClose: boolean;
+  private readonly deferRename: boolean;
+  /** The hash of the closed file, on its way (with `deferRename`, until commit()). */
+  private hashing: Promise<string> | undefined;
   sha256: string | undefined;
   private readonly bufferSize: number;
   private buffer: Uint8Array;
@@ -111,6 +128,7 @@ class TempFileSink implements FileSink {
     this.handle = handle;
     this.fsync = options.fsync ?? false;
     this.hashOnClose = options.sha256 === true;
+    this.deferRename = options.deferRename === true;
     this.bufferSize = Math.max(0, options.bufferSize ?? 1 << 20);
     this.buffer = new Uint8Array(0);
   }
@@ -167,19 +185,48 @@ class TempFileSink implements FileSink {
       hashing?.catch(() => {}); // awaited below; a failed close or rename is reported first
       if (this.fsync) await this.handle.sync();
       await this.handle.close();
-      this.state = 'closed';
-      try {
-        await rename(this.tempPath, this.path);
-      } catch (error) {
-        await hashing?.catch(() => {});
-        await unlink(this.tempPath).catch(() => {});
-        throw error;
-      } finally {
-        liveTempFiles.delete(this.tempPath);
+      if (this.deferRename) {
+        this.hashing = hashing;
+        this.state = 'closed';
+        return;
       }
-      if (hashing !== undefined) this.sha256 = await hashing;
-      if (this.fsync) await syncDirectory(dirname(this.path));
+      this.state = 'closed';
+      await this.renameOver(hashing);
     });
+  }
+
+  commit(): Promise<void> {
+    const previous = this.tail;
+    const done = previous
+      .catch(() => {})
+      .then(async () => {
+        if (!this.deferRename || this.state !== 'closed' || !liveTempFiles.has(this.tempPath)) {
+          throw new SquashfsError('IO', `commit on a file sink that is ${this.deferRename ? (this.state === 'closed' ? 'committed' : this.state) : 'not deferring its rename'}`, { path: this.path });
+        }
+        try {
+          await this.renameOver(this.hashing);
+        } catch (error) {
+          if (error instanceof SquashfsError) throw error;
+          throw ioError(`commit of ${this.tempPath} failed`, this.path, error);
+        }
+      });
+    this.tail = done.catch(() => {});
+    return done;
+  }
+
+  /** Renames the closed temp file over the target (removing it if that fails), then takes the hash. */
+  private async renameOver(hashing: Promise<string> | undefined): Promise<void> {
+    try {
+      await rename(this.tempPath, this.path);
+    } catch (error) {
+      await hashing?.catch(() => {});
+      await unlink(this.tempPath).catch(() => {});
+      throw error;
+    } finally {
+      liveTempFiles.delete(this.tempPath);
+    }
+    if (hashing !== undefined) this.sha256 = await hashing;
+    if (this.fsync) await syncDirectory(dirname(this.path));
   }
 
   abort(): Promise<void> {
@@ -187,9 +234,14 @@ class TempFileSink implements FileSink {
     const done = previous
       .catch(() => {})
       .then(async () => {
-        if (this.state === 'closed' || this.state === 'aborted') return;
+        if (this.state === 'aborted') return;
+        // Closed: done, unless its rename was deferred and has not happened (the file is still
+        // the temp file, and goes).
+        if (this.state === 'closed' && !(this.deferRename && liveTempFiles.has(this.tempPath))) return;
+        const closed = this.state === 'closed';
         this.state = 'aborted';
-        await this.handle.close().catch(() => {});
+        if (closed) await this.hashing?.catch(() => {});
+        else await this.handle.close().catch(() => {});
         await unlink(this.tempPath).catch((error: NodeJS.ErrnoException) => {
           if (error.code !== 'ENOENT') throw ioError(`cannot remove ${this.tempPath}`, this.path, error);
         });
