@@ -141,7 +141,10 @@ export async function buildSysext(options: BuildSysextOptions): Promise<BuildSys
   const image = withFile(root, EXTENSION_RELEASE_DIR, `extension-release.${options.name}`, releaseNode, epoch);
 
   const path = typeof options.output === 'string' ? options.output : undefined;
-  const fileSink = typeof options.output === 'string' ? await createFileSink(options.output, { sha256: true }) : undefined;
+  const verify = path !== undefined && options.verify !== false;
+  // A checked image replaces the target only once it passed: it is read back as the temp file
+  // (while its SHA-256 is computed), then renamed.
+  const fileSink = path !== undefined ? await createFileSink(path, { sha256: true, deferRename: verify }) : undefined;
   const sink = fileSink ?? (options.output as ImageSink);
   const codecs = await nodeCodecs();
   const write = await writeImage(image, sink, {
@@ -161,8 +164,16 @@ export async function buildSysext(options: BuildSysextOptions): Promise<BuildSys
   const result: BuildSysextResult = { size: write.size, extensionRelease, warnings, write };
   if (path !== undefined) {
     result.path = path;
-    if (options.verify !== false) await verifySysextImage(path, { name: options.name, full: true });
-    result.sha256 = fileSink!.sha256; // a file sink asked for the digest gives it at close()
+    if (verify) {
+      try {
+        await verifySysextImage(fileSink!.tempPath, { name: options.name, full: true, label: path });
+        await fileSink!.commit();
+      } catch (error) {
+        await fileSink!.abort(error).catch(() => {}); // the temp file goes; an existing image stays
+        throw error;
+      }
+    }
+    result.sha256 = fileSink!.sha256; // a file sink asked for the digest gives it once renamed
   }
   return result;
 }

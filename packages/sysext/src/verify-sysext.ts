@@ -71,13 +71,17 @@ export async function checkSysextImage(path: string, options: { expectName?: str
   }
 }
 
-/** Full check after a build: the squashfs consistency check plus {@link checkSysextImage}; throws VERIFY_FAILED. */
-export async function verifySysextImage(path: string, options: { name?: string; full?: boolean } = {}): Promise<SysextImageCheck> {
+/**
+ * Full check after a build: the squashfs consistency check plus {@link checkSysextImage}; throws
+ * VERIFY_FAILED. `label` names the image in messages (default `path`; e.g. the target of a temp file).
+ */
+export async function verifySysextImage(path: string, options: { name?: string; full?: boolean; label?: string } = {}): Promise<SysextImageCheck> {
+  const label = options.label ?? path;
   if (options.full !== false) {
     const report = await verifyImageFile(path);
-    if (!report.ok) throw new SysextError('VERIFY_FAILED', `${path} failed its read-back check: ${formatProblems(report.problems)}`);
+    if (!report.ok) throw new SysextError('VERIFY_FAILED', `${label} failed its read-back check: ${formatProblems(report.problems)}`, { path: label });
   }
   const check = await checkSysextImage(path, options.name === undefined ? {} : { expectName: options.name });
-  if (check.errors.length > 0) throw new SysextError('VERIFY_FAILED', `${path}: ${check.errors.join('; ')}`);
+  if (check.errors.length > 0) throw new SysextError('VERIFY_FAILED', `${label}: ${check.errors.join('; ')}`, { path: label });
   return check;
 }
