@@ -42,7 +42,11 @@ export interface RecipeBuildOptions {
 export interface RecipeBuild {
   /** The resolved version (`v1.32.0`): part of the image file name. */
   version: string;
-  /** The extension's content (usr/ and opt/ only; the builder adds the extension-release file). */
+  /**
+   * The extension's content (usr/ and opt/ only; the builder adds the extension-release file).
+   * It may hold directories still being read (DirNode.load: the kubernetes recipe's CNI plugins,
+   * unpacked while the binaries are packed): `await loadTree(files)` before walking it.
+   */
   files: Tree;
   /** The extension ships units: write EXTENSION_RELOAD_MANAGER=1. */
   reloadManager: boolean;
