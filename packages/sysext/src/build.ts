@@ -117,7 +117,9 @@ export async function buildSysext(options: BuildSysextOptions): Promise<BuildSys
   }
 
   let root: DirNode;
-  if (typeof options.files === 'string') root = (await fromDirectory(options.files, { xattrs: options.xattrs === true })).root;
+  // A directory is read as it is written (as `bakery pack` reads it): each subdirectory when the
+  // writer reaches it, so the scan overlaps compression.
+  if (typeof options.files === 'string') root = (await fromDirectory(options.files, { xattrs: options.xattrs === true, sync: true, lazy: true })).root;
   else if (options.files instanceof Tree) root = options.files.root;
   else root = options.files;
   if (root.kind !== 'dir') throw new SysextError('INVALID_ARGUMENT', 'files must be a Tree, a DirNode or a directory path');

@@ -151,11 +151,11 @@ describe('buildSysext', () => {
       write('usr/bin/app', 'app\n');
       write('usr/lib/systemd/system/app.service', '[Service]\n');
       write('usr/lib/extension-release.d/README', 'kept\n');
-      for (const sync of [true, false]) {
-        const { root } = await fromDirectory(dir, { lazy: true, sync });
-        expect((root.entries.get('usr') as DirNode).load).toBeDefined();
+      // A lazy tree given as a DirNode, and a directory path (read the same way).
+      for (const files of [(await fromDirectory(dir, { lazy: true, sync: true })).root, (await fromDirectory(dir, { lazy: true, sync: false })).root, dir]) {
+        if (typeof files !== 'string') expect((files.entries.get('usr') as DirNode).load).toBeDefined();
         const sink = new MemorySink();
-        await buildSysext({ name: 'app', files: root, output: sink });
+        await buildSysext({ name: 'app', files, output: sink });
         const image = await SquashfsImage.open(sourceFromBytes(sink.bytes()));
         expect((await image.readdir('usr/lib/extension-release.d')).map((e) => e.name)).toEqual(['README', 'extension-release.app']);
         expect(new TextDecoder().decode(await image.readFile('usr/lib/systemd/system/app.service'))).toBe('[Service]\n');
@@ -165,6 +165,7 @@ describe('buildSysext', () => {
       write('usr/lib/os-release', 'ID=x\n');
       const { root } = await fromDirectory(dir, { lazy: true, sync: false });
       await expect(buildSysext({ name: 'app', files: root, output: new MemorySink() })).rejects.toMatchObject({ code: 'FORBIDDEN_CONTENT' });
+      await expect(buildSysext({ name: 'app', files: dir, output: new MemorySink() })).rejects.toMatchObject({ code: 'FORBIDDEN_CONTENT' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
