@@ -443,6 +443,18 @@ describe('codecs do not keep the process alive', () => {
     expect(result.stdout).toBe('compressed 8\n');
   });
 
+  it('exits when decompression workers were started (prepareAsync) and never used', async () => {
+    const result = await runChild(`
+      import { nodeCodecs } from ${JSON.stringify(child.path('node/codecs.ts'))};
+      nodeCodecs.decompressor(1).prepareAsync();
+      console.log('started');
+    `);
+    expect(result.stderr).toBe('');
+    expect(result.timedOut).toBe(false);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('started\n');
+  });
+
   it('exits when the decompression workers were never closed (decompressAsync)', async () => {
     const result = await runChild(`
       import zlib from 'node:zlib';

@@ -147,6 +147,25 @@ parentPort.on('message', (msg) => {
     }
   });
 
+  it('start(): every worker starts at once; unused, they exit after idleExitMs; jobs use them; a no-op after close()', async () => {
+    const pool = new WorkerPool('toy', 2, TOY, null, { idleExitMs: 100 });
+    try {
+      pool.start();
+      expect(pool.started).toBe(2);
+      pool.start(); // already running: no more
+      expect(pool.started).toBe(2);
+      await vi.waitFor(() => expect(pool.started).toBe(0), { timeout: 5000 });
+      pool.start();
+      const outs = await Promise.all([block(30), block(31), block(32)].map((b) => pool.run(b, 1)));
+      expect(outs.map((o) => o[63])).toEqual([30, 31, 32]);
+      expect(pool.started).toBe(2);
+    } finally {
+      await pool.close();
+    }
+    pool.start();
+    expect(pool.started).toBe(0);
+  });
+
   it('runForLength: only a length comes back, matched to its job like run()', async () => {
     const pool = new WorkerPool('toy', 2, TOY, null);
     try {

@@ -62,6 +62,12 @@ export interface Decompressor {
    * never come back to the calling thread, nor their garbage).
    */
   decompressedLengthAsync?(data: Uint8Array, maxSize: number): Promise<number>;
+  /**
+   * Starts what the asynchronous calls need (the node decompressors: their worker threads, ~50-100
+   * ms) without waiting for it: a caller about to use them calls this first, so that meanwhile it
+   * does other work instead of waiting at the first call. Unused, they go again on their own.
+   */
+  prepareAsync?(): void;
 }
 
 export interface CodecOptions {

@@ -249,6 +249,7 @@ const nodeGzipDecompressor: Decompressor = {
     if (maxSize < 1) return portableGzip.decompress(data, maxSize).length;
     return decompressPool('gzip').runForLength(data, maxSize);
   },
+  prepareAsync: () => decompressPool('gzip').start(),
 };
 
 function nativeZstdDecompressor(api: NativeZstd): Decompressor {
@@ -271,6 +272,7 @@ function nativeZstdDecompressor(api: NativeZstd): Decompressor {
       checkZstdFrames(data, maxSize);
       return decompressPool('zstd').runForLength(data, maxSize);
     },
+    prepareAsync: () => decompressPool('zstd').start(),
   };
 }
 

@@ -104,6 +104,16 @@ export class WorkerPool {
     return this.workers.length > 0 && !this.workers.some((w) => Atomics.load(w.ready, 0) === 1);
   }
 
+  /**
+   * Starts every worker now (a no-op once they run or after close()): for a caller that will give
+   * them jobs soon and has other work meanwhile. Left without a job, they exit after `idleExitMs`
+   * (when set) and never keep the process alive.
+   */
+  start(): void {
+    if (this.closed) return;
+    while (this.workers.length < this.size) this.idle(this.spawn());
+  }
+
   /** Workers running (started and not retired). */
   get started(): number {
     return this.workers.length;

@@ -119,6 +119,9 @@ async function verifyOpened(img: SquashfsImage, problem: Problem, check: Check, 
   const sb = img.superblock;
   const layout = img.layout;
   stats.bytesUsed = sb.bytesUsed;
+  // The data blocks are checked last, off this thread where the decompressor can: its threads
+  // start now, while the tables are checked, instead of when the first block waits for them.
+  if (checkData && layout.dataStart < sb.inodeTableStart) img.decompressor.prepareAsync?.();
 
   // ---- superblock rules beyond what open() enforces ----
   if (sb.decodedFlags.check) problem({ structure: 'superblock', offset: 24, message: 'CHECK flag set (must be 0 in SquashFS 4.0)' });
