@@ -1,6 +1,6 @@
 /** The squashfs functions this package builds on, in one place. */
 export { writeImage, addTar } from '@sysext-bakery/squashfs';
-export { createFileSink, fromDirectory, contentFromPath, removeTempFilesOnSignal, fileImageSource, openImageFile, sha256OfFile } from '@sysext-bakery/squashfs/node';
+export { createFileSink, createSpool, fromDirectory, contentFromPath, removeTempFilesOnSignal, fileImageSource, openImageFile, sha256OfFile } from '@sysext-bakery/squashfs/node';
 import { nodeCodecs as codecs, nodeCodecsReady } from '@sysext-bakery/squashfs/node';
 import type { CodecProvider } from '@sysext-bakery/squashfs';
 

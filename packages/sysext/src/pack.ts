@@ -1,6 +1,7 @@
-import { stat } from 'node:fs/promises';
-import { applyOverrides, parseOverride, Tree, type WriteProgress, type WriteResult } from '@sysext-bakery/squashfs';
-import { addTar, createFileSink, fromDirectory, nodeCodecs, writeImage } from './deps.js';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { applyOverrides, parseOverride, Tree, type ContentStore, type WriteProgress, type WriteResult } from '@sysext-bakery/squashfs';
+import { addTar, createFileSink, createSpool, fromDirectory, nodeCodecs, writeImage } from './deps.js';
 import { SysextError } from './errors.js';
 import { readArchive, tarStream } from './archive-stream.js';
 
@@ -49,18 +50,51 @@ export function parseSourceDateEpoch(value: string | undefined): number | undefi
   return Number(value);
 }
 
-async function readTar(input: string, stdin: NodeJS.ReadableStream | undefined): Promise<Tree> {
+async function readTar(input: string, stdin: NodeJS.ReadableStream | undefined, store: ContentStore): Promise<Tree> {
   const raw = input === '-' ? (stdin ?? process.stdin) : readArchive(input);
   const tree = new Tree();
-  await addTar(tree, await tarStream(raw as AsyncIterable<Uint8Array | string>), {});
+  await addTar(tree, await tarStream(raw as AsyncIterable<Uint8Array | string>), { store });
   return tree;
 }
 
 /** A drop-in for `mksquashfs <dir> <image> -noappend [options]`. */
 export async function packImage(options: PackOptions): Promise<PackResult> {
+  // A tar archive's file contents are not all kept in memory, for an archive of any size: an
+  // uncompressed tar file is read again where each file is; from a gzipped one or standard input,
+  // contents are kept in memory up to 64 MiB and the rest in a temp file next to the image
+  // (removed at the end, or on a signal).
+  const spool =
+    options.tar === true
+      ? createSpool(dirname(resolve(options.output)), { name: basename(options.output), ...((await isPlainFile(options.input)) ? { archive: options.input } : {}) })
+      : undefined;
+  try {
+    return await pack(options, spool);
+  } finally {
+    spool?.close();
+  }
+}
+
+/** A regular file that does not start with the gzip magic (`-` is standard input: false). */
+async function isPlainFile(input: string): Promise<boolean> {
+  if (input === '-') return false;
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(input, 'r');
+    if (!(await handle.stat()).isFile()) return false;
+    const head = new Uint8Array(2);
+    const { bytesRead } = await handle.read(head, 0, 2, 0);
+    return !(bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b);
+  } catch {
+    return false; // reading the archive reports the problem
+  } finally {
+    await handle?.close();
+  }
+}
+
+async function pack(options: PackOptions, spool: ContentStore | undefined): Promise<PackResult> {
   let tree: Tree;
-  if (options.tar === true) {
-    tree = await readTar(options.input, options.stdin);
+  if (spool !== undefined) {
+    tree = await readTar(options.input, options.stdin, spool);
   } else {
     const st = await stat(options.input).catch((err: NodeJS.ErrnoException) => {
       throw new SysextError('IO', `cannot read ${options.input}: ${err.code === 'ENOENT' ? 'no such directory' : err.message}`, { cause: err });

@@ -243,6 +243,43 @@ describe('bakery pack', () => {
     expect((await tool('unsquashfs', ['-s', ours])).stdout).toContain('Block size 4096');
   });
 
+  it('--tar of an archive larger than the memory kept for it: spooled, the same image as the plain tar, and no spool left (also when the archive is cut short)', async () => {
+    // 96 MiB of contents (past the 64 MiB kept in memory): two patterned files, gzip makes ~0.3 MB.
+    const big = Buffer.alloc(48 << 20);
+    for (let i = 0; i < big.length; i += 4096) big.write(`block ${i}\n`, i);
+    const members = [
+      { name: 'usr/', type: 'dir' as const, mode: 0o755 },
+      { name: 'usr/share/', type: 'dir' as const, mode: 0o755 },
+      { name: 'usr/share/a', mode: 0o644, content: big },
+      { name: 'usr/share/b', mode: 0o644, content: Buffer.concat([big.subarray(1), Buffer.from('b')]) },
+      { name: 'usr/share/small', mode: 0o644, content: 'small\n' },
+    ];
+    const plain = tarArchive(members);
+    const gz = gzipSync(plain, { level: 1 });
+    const out = join(work, 'spool-out');
+    await mkdir(out, { recursive: true });
+    await writeFile(join(work, 'spool.tar'), plain);
+    await writeFile(join(work, 'spool.tgz'), gz);
+    const fromPlain = await runBakery(['pack', '--tar', join(work, 'spool.tar'), join(out, 'plain.img'), '--compression', 'none']);
+    expect(fromPlain.stderr).toBe('');
+    expect(fromPlain.code).toBe(0);
+    const fromGz = await runBakery(['pack', '--tar', '-', join(out, 'gz.img'), '--compression', 'none'], { input: gz });
+    expect(fromGz.stderr).toBe('');
+    expect(fromGz.code).toBe(0);
+    const sha = async (p: string) => createHash('sha256').update(await readFile(p)).digest('hex');
+    expect(await sha(join(out, 'gz.img'))).toBe(await sha(join(out, 'plain.img')));
+    // What unsquashfs reads back is the member (a spooled one: past the first 64 MiB).
+    await tool('unsquashfs', ['-d', join(work, 'spool-x'), join(out, 'gz.img')]);
+    expect(createHash('sha256').update(await readFile(join(work, 'spool-x/usr/share/b'))).digest('hex')).toBe(createHash('sha256').update(members[3]!.content as Buffer).digest('hex'));
+    expect((await readdir(out)).sort()).toEqual(['gz.img', 'plain.img']);
+    // Cut short after the first big member: the spool had started; nothing is left behind.
+    const cut = gzipSync(plain.subarray(0, (80 << 20) + 512), { level: 1 });
+    const failed = await runBakery(['pack', '--tar', '-', join(out, 'cut.img')], { input: cut });
+    expect(failed.code).toBe(2); // bad input
+    expect(failed.stderr).toMatch(/truncated tar archive/);
+    expect((await readdir(out)).sort()).toEqual(['gz.img', 'plain.img']);
+  });
+
   it('a bad name deep in the tree (read while writing) fails with the path, leaving no image or temp file', async () => {
     const src = await makeTree(join(work, 'badname'), { 'usr/a/b/c/ok': 'ok', 'usr/z/file': 'z' });
     // A name that is not valid UTF-8, in a directory read only when the writer reaches it.

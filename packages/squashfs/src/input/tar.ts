@@ -56,6 +56,23 @@ export interface TarOptions {
   onWarning?: (warning: SquashfsWarning) => void;
   /** Name of the archive in messages (default "tar archive"). */
   name?: string;
+  /**
+   * Where file contents are kept (default: in memory, as pieces of the archive's data). A store
+   * that writes them elsewhere bounds the memory an archive of any size needs (the Node adapter
+   * `createSpool` keeps them in memory up to a limit, then in a temp file).
+   */
+  store?: ContentStore;
+}
+
+/** Keeps the contents of the files {@link addTar} reads. */
+export interface ContentStore {
+  /**
+   * Takes one file's data, `size` bytes delivered by `pieces` (buffers of up to 4 MiB, each the
+   * store's to keep), and returns the content the tree holds for the file. It must read `pieces`
+   * to the end: the archive goes on after them. `at` is where the data starts in the archive
+   * (after gunzip, if it was compressed): a store that can read the archive itself may keep that.
+   */
+  store(size: number, origin: string, pieces: AsyncIterable<Uint8Array>, at: number): Promise<FileContent>;
 }
 
 export interface FromTarOptions extends TarOptions {
@@ -117,8 +134,9 @@ export async function fromTar(input: ByteChunks | Uint8Array, options: FromTarOp
  * Gzip input (magic 1f 8b) is decompressed on the fly; xz/zstd/bzip2 are refused with UNSUPPORTED.
  *
  * File contents are kept **in memory** (one Uint8Array per file; sparse holes are not stored),
- * since a tar stream is sequential and the writer reads files later. Meant for archives of tens
- * or hundreds of MB (release tarballs), not for multi-GB ones.
+ * since a tar stream is sequential and the writer reads files later, unless `options.store` keeps
+ * them elsewhere (the Node adapter's `createSpool`: a temp file past a memory limit), which any
+ * archive of more than a few hundred MB needs.
  *
  * Refused (SquashfsError naming the member): absolute member paths and ".." components
  * (INVALID_NAME), names that are not UTF-8 (INVALID_NAME), hard links to a member not seen
@@ -179,6 +197,22 @@ async function readArchive(tree: Tree, reader: ByteReader, options: TarOptions, 
     if ((await reader.skip(pad)) < pad) throw truncated(`in the padding of ${JSON.stringify(member)}`, reader.position);
     return pieces;
   };
+  /** {@link readPieces} one piece at a time, for a {@link ContentStore}; `done` once all were read. */
+  const streamPieces = (size: number, member: string, progress: { done: boolean }): AsyncIterable<Uint8Array> => ({
+    async *[Symbol.asyncIterator]() {
+      let done = 0;
+      while (done < size) {
+        const piece = new Uint8Array(Math.min(PIECE_SIZE, size - done));
+        const got = await reader.readInto(piece);
+        done += got;
+        if (got < piece.length) throw truncated(`in the data of ${JSON.stringify(member)} (${done} of ${size} bytes)`, reader.position);
+        yield piece;
+      }
+      const pad = padding(size);
+      if ((await reader.skip(pad)) < pad) throw truncated(`in the padding of ${JSON.stringify(member)}`, reader.position);
+      progress.done = true;
+    },
+  });
   const readData = async (size: number, member: string): Promise<Uint8Array> => joinPieces(await readPieces(size, member), size);
   const readRecord = async (size: number, member: string, kind: string): Promise<Uint8Array> => {
     if (size > MAX_RECORD_SIZE) {
@@ -355,6 +389,10 @@ async function readArchive(tree: Tree, reader: ByteReader, options: TarOptions, 
         }
         checkSparse(sparse.regions, sparse.realSize, data.length, `sparse map of ${JSON.stringify(path)}`, at);
         content = sparseContent(sparse.regions, data, sparse.realSize, origin);
+      } else if (options.store !== undefined && stored > 0) {
+        const progress = { done: false };
+        content = await options.store.store(stored, origin, streamPieces(stored, path, progress), reader.position);
+        if (!progress.done) throw new SquashfsError('INVALID_ARGUMENT', `${what}: the content store did not read all of ${JSON.stringify(path)}`, { path, offset: at });
       } else {
         content = piecesContent(await readPieces(stored, path), stored, origin);
       }

@@ -342,7 +342,16 @@ export function removeTempFilesOnSignal(): () => void {
   };
 }
 
-/** Temp files of file sinks that are still open (for diagnostics and tests). */
+/**
+ * Registers a temp file of this process (a spool) with the ones {@link removeTempFilesOnSignal}
+ * removes; `false` takes it off again (once removed by its owner).
+ */
+export function trackTempFile(path: string, live: boolean): void {
+  if (live) liveTempFiles.add(path);
+  else liveTempFiles.delete(path);
+}
+
+/** Temp files of file sinks (and spools) that are still open (for diagnostics and tests). */
 export function liveTempFilePaths(): string[] {
   return [...liveTempFiles];
 }

@@ -4,3 +4,4 @@ export * from './file-io.js';
 export * from './directory.js';
 export * from './extract.js';
 export * from './write-file.js';
+export * from './spool.js';

@@ -14,7 +14,7 @@ export interface TarMember {
   name: string;
   type?: 'file' | 'dir' | 'symlink';
   mode: number;
-  content?: string;
+  content?: string | Buffer;
   target?: string;
   mtime?: number;
   uid?: number;
