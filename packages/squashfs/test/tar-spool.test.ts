@@ -62,6 +62,7 @@ describe('createSpool', () => {
       const spool = createSpool(dir, { memoryLimit, name: 'x.raw' });
       const tree = new Tree();
       await addTar(tree, createReadStream(gzArchive), { store: spool });
+      await spool.flush();
       if (memoryLimit === 1 << 30) {
         expect(spool.path).toBeUndefined();
         expect(readdirSync(dir)).toEqual([]);
@@ -73,8 +74,8 @@ describe('createSpool', () => {
       }
       expect(await digest(tree)).toBe(inMemory);
       const path = spool.path;
-      spool.close();
-      spool.close(); // idempotent
+      await spool.close();
+      await spool.close(); // idempotent
       expect(readdirSync(dir)).toEqual([]);
       if (path !== undefined) {
         expect(liveTempFilePaths()).not.toContain(path);
@@ -94,7 +95,7 @@ describe('createSpool', () => {
     expect(spool.path).toBeUndefined();
     expect(spool.spooled).toBe(0);
     expect(readdirSync(dir)).toEqual([]);
-    spool.close();
+    await spool.close();
     expect(existsSync(archive)).toBe(true);
   });
 

@@ -1,6 +1,7 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { applyOverrides, parseOverride, Tree, type ContentStore, type WriteProgress, type WriteResult } from '@sysext-bakery/squashfs';
+import { applyOverrides, parseOverride, Tree, type WriteProgress, type WriteResult } from '@sysext-bakery/squashfs';
+import type { Spool } from '@sysext-bakery/squashfs/node';
 import { addTar, createFileSink, createSpool, fromDirectory, nodeCodecs, writeImage } from './deps.js';
 import { SysextError } from './errors.js';
 import { readArchive, tarStream } from './archive-stream.js';
@@ -50,10 +51,11 @@ export function parseSourceDateEpoch(value: string | undefined): number | undefi
   return Number(value);
 }
 
-async function readTar(input: string, stdin: NodeJS.ReadableStream | undefined, store: ContentStore): Promise<Tree> {
+async function readTar(input: string, stdin: NodeJS.ReadableStream | undefined, spool: Spool): Promise<Tree> {
   const raw = input === '-' ? (stdin ?? process.stdin) : readArchive(input);
   const tree = new Tree();
-  await addTar(tree, await tarStream(raw as AsyncIterable<Uint8Array | string>), { store });
+  await addTar(tree, await tarStream(raw as AsyncIterable<Uint8Array | string>), { store: spool });
+  await spool.flush();
   return tree;
 }
 
@@ -70,7 +72,7 @@ export async function packImage(options: PackOptions): Promise<PackResult> {
   try {
     return await pack(options, spool);
   } finally {
-    spool?.close();
+    await spool?.close();
   }
 }
 
@@ -91,7 +93,7 @@ async function isPlainFile(input: string): Promise<boolean> {
   }
 }
 
-async function pack(options: PackOptions, spool: ContentStore | undefined): Promise<PackResult> {
+async function pack(options: PackOptions, spool: Spool | undefined): Promise<PackResult> {
   let tree: Tree;
   if (spool !== undefined) {
     tree = await readTar(options.input, options.stdin, spool);

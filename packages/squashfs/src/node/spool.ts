@@ -4,7 +4,7 @@
  * the writer packs each file); or, for an uncompressed tar file, nothing is kept and contents are
  * read from the archive itself. For `bakery pack --tar` of an archive of any size.
  */
-import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, unlinkSync, write } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { SquashfsError } from '../errors.js';
@@ -30,9 +30,17 @@ export interface Spool extends ContentStore {
   readonly path: string | undefined;
   /** Bytes in the temp file. */
   readonly spooled: number;
-  /** Removes the temp file: contents spooled cannot be read after this. Idempotent. */
-  close(): void;
+  /**
+   * Waits for the temp file's writes (they run in the background while the archive is read) and
+   * reports the first that failed. Call it once the archive is read, before the contents are.
+   */
+  flush(): Promise<void>;
+  /** Removes the temp file (once its writes are done): contents spooled cannot be read after this. Idempotent. */
+  close(): Promise<void>;
 }
+
+/** Bytes of spooled pieces written in the background at most; past it, storing waits. */
+const WRITES_IN_FLIGHT = 32 << 20;
 
 /** Reads of a spooled file that the writer keeps go into buffers of this size at most. */
 const READ_SIZE = 1 << 20;
@@ -49,6 +57,42 @@ export function createSpool(dir: string, options: SpoolOptions = {}): Spool {
   let path: string | undefined;
   let end = 0;
   let closed = false;
+  /** Background writes: bytes not yet written, the first failure, who waits for progress. */
+  let pendingBytes = 0;
+  let failure: SquashfsError | undefined;
+  let waiters: Array<() => void> = [];
+  const wake = (): void => {
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f();
+  };
+  /** Resolves once at most `limit` bytes are still being written (or, with `orFailure`, one write failed). */
+  const settled = (limit: number, orFailure: boolean): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const check = (): void => {
+        if ((orFailure && failure !== undefined) || pendingBytes <= limit) resolve();
+        else waiters.push(check);
+      };
+      check();
+    });
+  /** Writes all of `piece` at `position` in the background (a short write goes on where it stopped). */
+  const writeAt = (out: number, piece: Uint8Array, position: number, origin: string): void => {
+    const step = (done: number): void => {
+      write(out, piece, done, piece.length - done, position + done, (error, written) => {
+        if (error !== null || written === 0) {
+          failure ??= new SquashfsError('IO', `cannot write ${origin} to the spool file ${path}: ${error?.message ?? 'wrote nothing'}`, { path: path!, ...(error === null ? {} : { cause: error }) });
+          pendingBytes -= piece.length - done;
+          wake();
+          return;
+        }
+        pendingBytes -= written;
+        if (done + written < piece.length) step(done + written);
+        wake();
+      });
+    };
+    pendingBytes += piece.length;
+    step(0);
+  };
 
   const file = (): number => {
     if (fd !== undefined) return fd;
@@ -77,6 +121,7 @@ export function createSpool(dir: string, options: SpoolOptions = {}): Spool {
   const spooled = (offset: number, size: number, origin: string, inArchive = false): FileContent => {
     const readAt = (target: Uint8Array, length: number, at: number): number => {
       if (closed) throw new SquashfsError('IO', `${origin}: read after its spool was closed`);
+      if (!inArchive && pendingBytes > 0) throw new SquashfsError('IO', `${origin}: read before its spool was flushed`);
       const from = inArchive ? archiveFd! : fd!;
       let done = 0;
       while (done < length) {
@@ -124,21 +169,25 @@ export function createSpool(dir: string, options: SpoolOptions = {}): Spool {
       const out = file();
       const offset = end;
       for await (const piece of pieces) {
-        let done = 0;
-        try {
-          while (done < piece.length) done += writeSync(out, piece, done, piece.length - done, end + done);
-        } catch (error) {
-          throw new SquashfsError('IO', `cannot write ${origin} to the spool file ${path}: ${(error as Error).message}`, { path: path!, cause: error });
-        }
+        if (failure !== undefined) throw failure;
+        writeAt(out, piece, end, origin);
         end += piece.length;
+        if (pendingBytes > WRITES_IN_FLIGHT) await settled(WRITES_IN_FLIGHT, true);
       }
       return spooled(offset, size, origin);
     },
-    close() {
+    async flush() {
+      await settled(0, true);
+      if (failure !== undefined) throw failure;
+    },
+    async close() {
       if (closed) return;
       closed = true;
       if (archiveFd !== undefined) closeSync(archiveFd);
       if (fd === undefined) return;
+      // Not while a write is running (after a failure elsewhere): its file descriptor could be
+      // another file's by then.
+      await settled(0, false);
       closeSync(fd);
       try {
         unlinkSync(path!);
