@@ -306,6 +306,22 @@ describe('compression workers (zstdBackend, gzip)', () => {
     }
   });
 
+  it.skipIf(!native)('zstd decompression workers: memory stays bounded over 3,000 blocks (the same zstd-context issue, decompressing)', async () => {
+    const block = new Uint8Array(128 << 10);
+    for (let i = 0; i < block.length; i++) block[i] = (i * 2654435761) % 1000 & 0xff;
+    const z = zlib.zstdCompressSync(block, { params: { [zlib.constants.ZSTD_c_compressionLevel]: 15 } });
+    const d = nodeCodecs.decompressor(6)!;
+    expect(await Promise.all([d.decompressedLengthAsync!(z, block.length), d.decompressedLengthAsync!(z, block.length)])).toEqual([block.length, block.length]); // the workers are up
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    for (let round = 0; round < 150; round++) {
+      const lengths = await Promise.all(Array.from({ length: 20 }, () => d.decompressedLengthAsync!(z, block.length)));
+      expect(lengths.every((n) => n === block.length)).toBe(true);
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }
+    expect((peak - before) / 1048576).toBeLessThan(40);
+  });
+
   it.runIf(!native)('zstd native-workers is refused with UNSUPPORTED where node:zlib has no zstd', () => {
     expect(() => nodeCodecs.createCodec('zstd', { zstdBackend: 'native-workers' })).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
   });

@@ -13,14 +13,18 @@
  * outlive the young generation and fill the old one; in a process whose young generation has grown
  * (`bakery create` after packing), V8 then ran a full GC every ~25 ms while an image was read back.
  */
+import { MINOR_GC_SOURCE } from './minor-gc-source.js';
+
 export const DECOMPRESS_WORKER_SOURCE = `
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const zlib = require('node:zlib');
 const decompress = workerData.kind === 'zstd' ? zlib.zstdDecompressSync : zlib.inflateSync;
+${MINOR_GC_SOURCE}
+const afterBlock = workerData.kind === 'zstd' ? collect : null;
 const canDetach = typeof ArrayBuffer.prototype.transfer === 'function';
 Atomics.store(workerData.ready, 0, 1);
-parentPort.on('message', (msg) => {
+function handle(msg) {
   try {
     const max = msg.param;
     const chunkSize = Math.max(zlib.constants.Z_DEFAULT_CHUNK, max + 1024);
@@ -45,5 +49,13 @@ parentPort.on('message', (msg) => {
   } catch (error) {
     parentPort.postMessage({ id: msg.id, error: String(error), back: msg.block }, [msg.block.buffer]);
   }
+}
+let blocks = 0;
+parentPort.on('message', (msg) => {
+  handle(msg);
+  // Every 8 blocks, not after each: a block decompresses in ~0.2 ms, and a GC each time cost
+  // ~13% of the time of reading an image back (Node 22); every 8 costs nothing measurable and
+  // keeps the same ~100 MB less.
+  if (afterBlock !== null && ++blocks % 8 === 0) afterBlock(); // after the answer: it does not wait
 });
 `;

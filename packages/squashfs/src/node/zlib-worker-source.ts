@@ -5,42 +5,16 @@
  * the worker adds. Sets `workerData.ready[0]` to 1 when started. Answers `{ id, param, block }`
  * (param: the level) with `{ id, out }` (a view of zlib's output, its buffer transferred) or
  * `{ id, error }`, handing `block`'s buffer back as `back`. Same zstd call, same parameters as the async codec: the same bytes.
+ * After each block, where the Node version needs it, a minor GC (minor-gc-source.ts).
  */
+import { MINOR_GC_SOURCE } from './minor-gc-source.js';
+
 export const ZLIB_WORKER_SOURCE = `
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const zlib = require('node:zlib');
 const { options, levelParam } = workerData;
-// Before nodejs/node#61717 (Node 24.15; not in Node 22 as of 22.23, nor 25), a zstdCompressSync
-// call's zstd context (~1 MB at level 15) is freed only when V8 collects the call's handle object,
-// and V8 is not told about that memory: in this thread, which allocates almost nothing else, GCs
-// come rarely and the contexts piled up (1.2 GB of RSS for 25,000 small files), each in fresh
-// pages (page faults: 2-3x the system time). There a minor GC after every block frees the
-// context at once (then reused, as a fixed Node does); elsewhere it would only cost time (~3% with
-// small blocks). gc() comes from a context made while --expose-gc is set, unset again at once (or
-// is the process's own under node --expose-gc, whose flag is then left alone).
-const collect = (() => {
-  const [major, minor] = process.versions.node.split('.').map(Number);
-  if (major > 25 || (major === 24 && minor >= 15)) return null;
-  if (typeof globalThis.gc === 'function') return () => globalThis.gc({ type: 'minor' }); // node --expose-gc
-  const v8 = require('node:v8');
-  const vm = require('node:vm');
-  // Another worker starting at the same moment may unset the flag between our setting it and the
-  // new context (~5% of workers when two start together): try again.
-  for (let attempt = 0; attempt < 20; attempt++) {
-    let gc;
-    try {
-      v8.setFlagsFromString('--expose-gc');
-      gc = vm.runInNewContext('typeof gc === "function" ? gc : undefined');
-    } catch {
-      return null;
-    } finally {
-      v8.setFlagsFromString('--no-expose-gc');
-    }
-    if (typeof gc === 'function') return () => gc({ type: 'minor' });
-  }
-  return null;
-})();
+${MINOR_GC_SOURCE}
 Atomics.store(workerData.ready, 0, 1);
 parentPort.on('message', (msg) => {
   try {
