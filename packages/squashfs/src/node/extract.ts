@@ -3,6 +3,7 @@
  * directory (files, directories, symlinks, hard links, modes, owners, times, devices and FIFOs).
  */
 import { chmod, chown, lchown, link, lutimes, mkdir, open, readdir, symlink, utimes } from 'node:fs/promises';
+import { readSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import { SquashfsError } from '../errors.js';
 import type { ImageSource } from '../io/sink.js';
@@ -18,7 +19,12 @@ async function run(file: string, args: string[]): Promise<void> {
   await new Promise<void>((done, fail) => execFile(file, args, (error) => (error ? fail(error) : done())));
 }
 
-/** Positional reads from a file through a FileHandle; `close()` closes it. */
+/**
+ * Positional reads from a file; `close()` closes it. The reads are synchronous (`pread` on the
+ * handle's descriptor): an image is read in metadata blocks of 8 KiB and data blocks of at most
+ * 1 MiB, mostly from the page cache, where a read through the libuv pool costs the calling thread
+ * several times more than the read itself (verifying 25,000 small files: ~100 ms of reads).
+ */
 export async function fileImageSource(path: string): Promise<ImageSource> {
   const handle = await open(path, 'r');
   let size: number;
@@ -32,11 +38,12 @@ export async function fileImageSource(path: string): Promise<ImageSource> {
   return {
     size,
     async read(position, length) {
+      if (closed) throw new SquashfsError('IO', `${path}: read after close()`, { path });
       const len = Math.max(0, Math.min(length, size - position));
       const buf = new Uint8Array(len);
       let done = 0;
       while (done < len) {
-        const { bytesRead } = await handle.read(buf, done, len - done, position + done);
+        const bytesRead = readSync(handle.fd, buf, done, len - done, position + done);
         if (bytesRead === 0) break;
         done += bytesRead;
       }
