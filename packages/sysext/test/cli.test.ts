@@ -280,6 +280,30 @@ describe('bakery pack', () => {
     expect((await readdir(out)).sort()).toEqual(['gz.img', 'plain.img']);
   });
 
+  it('--tar interrupted (SIGINT) while spooling: exits 130 and leaves neither the spool nor a temp image', async () => {
+    const out = join(work, 'spool-sigint');
+    await mkdir(out, { recursive: true });
+    // One 80 MiB member: past the 64 MiB kept in memory, so the spool file appears; stdin then
+    // stays open with the member unfinished, so the command is still reading when signalled.
+    const header = tarArchive([{ name: 'usr/big', mode: 0o644, content: Buffer.alloc(80 << 20, 7) }]).subarray(0, 512);
+    const child = spawn(process.execPath, [CLI, 'pack', '--tar', '-', join(out, 'x.img')], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('close', (code, signal) => done({ code, signal })));
+    child.stdin.on('error', () => {}); // EPIPE once it is gone
+    child.stdin.write(header);
+    child.stdin.write(Buffer.alloc(70 << 20, 7));
+    let seen: string[] = [];
+    for (let i = 0; i < 600 && !seen.some((n) => n.includes('.spool-')); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      seen = await readdir(out);
+    }
+    expect(seen.some((n) => n.startsWith('.x.img.spool-'))).toBe(true);
+    child.kill('SIGINT');
+    const { code } = await exited;
+    child.stdin.destroy();
+    expect(code).toBe(130);
+    expect(await readdir(out)).toEqual([]);
+  });
+
   it('a bad name deep in the tree (read while writing) fails with the path, leaving no image or temp file', async () => {
     const src = await makeTree(join(work, 'badname'), { 'usr/a/b/c/ok': 'ok', 'usr/z/file': 'z' });
     // A name that is not valid UTF-8, in a directory read only when the writer reaches it.
