@@ -67,12 +67,19 @@ export interface TarOptions {
 /** Keeps the contents of the files {@link addTar} reads. */
 export interface ContentStore {
   /**
-   * Takes one file's data, `size` bytes delivered by `pieces` (buffers of up to 4 MiB, each the
-   * store's to keep), and returns the content the tree holds for the file. It must read `pieces`
-   * to the end: the archive goes on after them. `at` is where the data starts in the archive
-   * (after gunzip, if it was compressed): a store that can read the archive itself may keep that.
+   * Takes one file's data, `size` bytes delivered by `data` (buffers of up to 4 MiB, each the
+   * store's to keep), and returns the content the tree holds for the file. It must read `data`
+   * to the end, or skip it: the archive goes on after it. `at` is where the data starts in the
+   * archive (after gunzip, if it was compressed): a store that can read the archive itself keeps
+   * that and skips the data.
    */
-  store(size: number, origin: string, pieces: AsyncIterable<Uint8Array>, at: number): Promise<FileContent>;
+  store(size: number, origin: string, data: TarMemberData, at: number): Promise<FileContent>;
+}
+
+/** A member's data as {@link ContentStore.store} gets it: read it to the end, or skip it. */
+export interface TarMemberData extends AsyncIterable<Uint8Array> {
+  /** Passes over the data without keeping it (instead of reading it). */
+  skip(): Promise<void>;
 }
 
 export interface FromTarOptions extends TarOptions {
@@ -197,8 +204,12 @@ async function readArchive(tree: Tree, reader: ByteReader, options: TarOptions, 
     if ((await reader.skip(pad)) < pad) throw truncated(`in the padding of ${JSON.stringify(member)}`, reader.position);
     return pieces;
   };
-  /** {@link readPieces} one piece at a time, for a {@link ContentStore}; `done` once all were read. */
-  const streamPieces = (size: number, member: string, progress: { done: boolean }): AsyncIterable<Uint8Array> => ({
+  /** {@link readPieces} one piece at a time, or skipped, for a {@link ContentStore}; `done` once all were read. */
+  const streamPieces = (size: number, member: string, progress: { done: boolean }): TarMemberData => ({
+    async skip() {
+      await skipData(size, member);
+      progress.done = true;
+    },
     async *[Symbol.asyncIterator]() {
       let done = 0;
       while (done < size) {

@@ -156,7 +156,7 @@ export function createSpool(dir: string, options: SpoolOptions = {}): Spool {
       if (closed) throw new SquashfsError('IO', `${origin}: stored after its spool was closed`);
       if (options.archive !== undefined) {
         archive();
-        for await (const piece of pieces) void piece; // the archive goes on after them
+        await pieces.skip();
         return spooled(at, size, origin, true);
       }
       if (inMemory + size <= memoryLimit) {
