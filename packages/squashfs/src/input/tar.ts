@@ -186,26 +186,11 @@ async function readArchive(tree: Tree, reader: ByteReader, options: TarOptions, 
   let pending: Pending = {};
 
   /**
-   * Reads a member's data as pieces of at most 4 MiB, each allocated only once the previous one is
+   * A member's data as pieces of at most 4 MiB, each allocated only once the previous one is
    * full, so a header claiming a huge size in a short (or hostile) stream fails as truncated
-   * instead of allocating that size up front.
+   * instead of allocating that size up front; or skipped. `progress.done` once it was all passed.
    */
-  const readPieces = async (size: number, member: string): Promise<Uint8Array[]> => {
-    const pieces: Uint8Array[] = [];
-    let done = 0;
-    while (done < size) {
-      const piece = new Uint8Array(Math.min(PIECE_SIZE, size - done));
-      const got = await reader.readInto(piece);
-      done += got;
-      if (got < piece.length) throw truncated(`in the data of ${JSON.stringify(member)} (${done} of ${size} bytes)`, reader.position);
-      pieces.push(piece);
-    }
-    const pad = padding(size);
-    if ((await reader.skip(pad)) < pad) throw truncated(`in the padding of ${JSON.stringify(member)}`, reader.position);
-    return pieces;
-  };
-  /** {@link readPieces} one piece at a time, or skipped, for a {@link ContentStore}; `done` once all were read. */
-  const streamPieces = (size: number, member: string, progress: { done: boolean }): TarMemberData => ({
+  const memberData = (size: number, member: string, progress: { done: boolean }): TarMemberData => ({
     async skip() {
       await skipData(size, member);
       progress.done = true;
@@ -224,6 +209,12 @@ async function readArchive(tree: Tree, reader: ByteReader, options: TarOptions, 
       progress.done = true;
     },
   });
+  /** All of a member's data, as pieces (see {@link memberData}). */
+  const readPieces = async (size: number, member: string): Promise<Uint8Array[]> => {
+    const pieces: Uint8Array[] = [];
+    for await (const piece of memberData(size, member, { done: false })) pieces.push(piece);
+    return pieces;
+  };
   const readData = async (size: number, member: string): Promise<Uint8Array> => joinPieces(await readPieces(size, member), size);
   const readRecord = async (size: number, member: string, kind: string): Promise<Uint8Array> => {
     if (size > MAX_RECORD_SIZE) {
@@ -402,7 +393,7 @@ async function readArchive(tree: Tree, reader: ByteReader, options: TarOptions, 
         content = sparseContent(sparse.regions, data, sparse.realSize, origin);
       } else if (options.store !== undefined && stored > 0) {
         const progress = { done: false };
-        content = await options.store.store(stored, origin, streamPieces(stored, path, progress), reader.position);
+        content = await options.store.store(stored, origin, memberData(stored, path, progress), reader.position);
         if (!progress.done) throw new SquashfsError('INVALID_ARGUMENT', `${what}: the content store did not read all of ${JSON.stringify(path)}`, { path, offset: at });
       } else {
         content = piecesContent(await readPieces(stored, path), stored, origin);
