@@ -42,6 +42,9 @@ export interface Spool extends ContentStore {
 /** Bytes of spooled pieces written in the background at most; past it, storing waits. */
 const WRITES_IN_FLIGHT = 32 << 20;
 
+/** Pieces smaller than this are gathered into writes of this size. */
+const GATHER_SIZE = 1 << 20;
+
 /** Reads of a spooled file that the writer keeps go into buffers of this size at most. */
 const READ_SIZE = 1 << 20;
 
@@ -94,6 +97,16 @@ export function createSpool(dir: string, options: SpoolOptions = {}): Spool {
     step(0);
   };
 
+  /** Pieces smaller than {@link GATHER_SIZE}, gathered for one write; they end at `end`. */
+  let gathered = new Uint8Array(GATHER_SIZE);
+  let gatheredBytes = 0;
+  const writeGathered = (out: number): void => {
+    if (gatheredBytes === 0) return;
+    writeAt(out, gathered.subarray(0, gatheredBytes), end - gatheredBytes, 'the spooled files');
+    gathered = new Uint8Array(GATHER_SIZE); // the one written stays the write's until it is done
+    gatheredBytes = 0;
+  };
+
   const file = (): number => {
     if (fd !== undefined) return fd;
     path = join(dir, `.${options.name ?? 'bakery'}.spool-${randomBytes(6).toString('hex')}`);
@@ -121,7 +134,7 @@ export function createSpool(dir: string, options: SpoolOptions = {}): Spool {
   const spooled = (offset: number, size: number, origin: string, inArchive = false): FileContent => {
     const readAt = (target: Uint8Array, length: number, at: number): number => {
       if (closed) throw new SquashfsError('IO', `${origin}: read after its spool was closed`);
-      if (!inArchive && pendingBytes > 0) throw new SquashfsError('IO', `${origin}: read before its spool was flushed`);
+      if (!inArchive && (pendingBytes > 0 || gatheredBytes > 0)) throw new SquashfsError('IO', `${origin}: read before its spool was flushed`);
       const from = inArchive ? archiveFd! : fd!;
       let done = 0;
       while (done < length) {
@@ -170,13 +183,22 @@ export function createSpool(dir: string, options: SpoolOptions = {}): Spool {
       const offset = end;
       for await (const piece of pieces) {
         if (failure !== undefined) throw failure;
-        writeAt(out, piece, end, origin);
+        if (piece.length >= GATHER_SIZE) {
+          writeGathered(out);
+          writeAt(out, piece, end, origin);
+        } else {
+          // Small files are gathered into one write: a write call each cost more than the file.
+          if (gatheredBytes + piece.length > GATHER_SIZE) writeGathered(out);
+          gathered.set(piece, gatheredBytes);
+          gatheredBytes += piece.length;
+        }
         end += piece.length;
         if (pendingBytes > WRITES_IN_FLIGHT) await settled(WRITES_IN_FLIGHT, true);
       }
       return spooled(offset, size, origin);
     },
     async flush() {
+      if (fd !== undefined) writeGathered(fd);
       await settled(0, true);
       if (failure !== undefined) throw failure;
     },
