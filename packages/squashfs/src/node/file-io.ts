@@ -118,7 +118,8 @@ class TempFileSink implements FileSink {
   /** File position of buffer[0] and bytes buffered. */
   private bufferStart = 0;
   private buffered = 0;
-  private state: 'open' | 'closed' | 'aborted' | 'failed' = 'open';
+  /** 'staged': closed, its rename deferred until commit() (or its removal by abort()). */
+  private state: 'open' | 'staged' | 'closed' | 'aborted' | 'failed' = 'open';
   /** Operations run one at a time, in call order. */
   private tail: Promise<unknown> = Promise.resolve();
 
@@ -187,7 +188,7 @@ class TempFileSink implements FileSink {
       await this.handle.close();
       if (this.deferRename) {
         this.hashing = hashing;
-        this.state = 'closed';
+        this.state = 'staged';
         return;
       }
       this.state = 'closed';
@@ -200,9 +201,10 @@ class TempFileSink implements FileSink {
     const done = previous
       .catch(() => {})
       .then(async () => {
-        if (!this.deferRename || this.state !== 'closed' || !liveTempFiles.has(this.tempPath)) {
+        if (this.state !== 'staged') {
           throw new SquashfsError('IO', `commit on a file sink that is ${this.deferRename ? (this.state === 'closed' ? 'committed' : this.state) : 'not deferring its rename'}`, { path: this.path });
         }
+        this.state = 'closed';
         try {
           await this.renameOver(this.hashing);
         } catch (error) {
@@ -234,13 +236,11 @@ class TempFileSink implements FileSink {
     const done = previous
       .catch(() => {})
       .then(async () => {
-        if (this.state === 'aborted') return;
-        // Closed: done, unless its rename was deferred and has not happened (the file is still
-        // the temp file, and goes).
-        if (this.state === 'closed' && !(this.deferRename && liveTempFiles.has(this.tempPath))) return;
-        const closed = this.state === 'closed';
+        // Closed (renamed) is done; staged is still the temp file, which goes.
+        if (this.state === 'aborted' || this.state === 'closed') return;
+        const staged = this.state === 'staged';
         this.state = 'aborted';
-        if (closed) await this.hashing?.catch(() => {});
+        if (staged) await this.hashing?.catch(() => {});
         else await this.handle.close().catch(() => {});
         await unlink(this.tempPath).catch((error: NodeJS.ErrnoException) => {
           if (error.code !== 'ENOENT') throw ioError(`cannot remove ${this.tempPath}`, this.path, error);
