@@ -5,6 +5,7 @@
  * 1 MiB reads and 256 KiB output chunks (Node 24).
  */
 import { createReadStream, type ReadStream } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip, type Gunzip } from 'node:zlib';
 
@@ -16,6 +17,31 @@ export function readArchive(path: string): ReadStream {
 /** A gunzip stream with 256 KiB output chunks. */
 export function gunzipStream(): Gunzip {
   return createGunzip({ chunkSize: 256 << 10 });
+}
+
+/** The first bytes of a gzip stream (1f 8b). */
+function isGzip(head: Uint8Array | undefined): boolean {
+  return head !== undefined && head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
+/**
+ * An uncompressed archive in a regular file (what can be read again at a member's position):
+ * not standard input (`-`), not gzip. False when it cannot be read: reading the archive reports that.
+ */
+export async function isPlainArchiveFile(input: string): Promise<boolean> {
+  if (input === '-') return false;
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(input, 'r');
+    if (!(await handle.stat()).isFile()) return false;
+    const head = new Uint8Array(2);
+    const { bytesRead } = await handle.read(head, 0, 2, 0);
+    return !isGzip(head.subarray(0, bytesRead));
+  } catch {
+    return false;
+  } finally {
+    await handle?.close();
+  }
 }
 
 /**
@@ -32,7 +58,7 @@ export async function tarStream(raw: AsyncIterable<Uint8Array | string>): Promis
     for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) yield bytes(next.value);
   }
   const stream = Readable.from(all());
-  if (head === undefined || head[0] !== 0x1f || head[1] !== 0x8b) return stream;
+  if (!isGzip(head)) return stream;
   // pipeline, not pipe: a failing source (a read error, a cached download that no longer matches
   // its digest) fails the gunzip stream its reader iterates, instead of an unhandled 'error'.
   const gunzip = gunzipStream();

@@ -1,10 +1,10 @@
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { applyOverrides, parseOverride, Tree, type WriteProgress, type WriteResult } from '@sysext-bakery/squashfs';
 import type { Spool } from '@sysext-bakery/squashfs/node';
 import { addTar, createFileSink, createSpool, fromDirectory, nodeCodecs, writeImage } from './deps.js';
 import { SysextError } from './errors.js';
-import { readArchive, tarStream } from './archive-stream.js';
+import { isPlainArchiveFile, readArchive, tarStream } from './archive-stream.js';
 
 export interface PackOptions {
   /** A directory, or with `tar: true` a tar/tar.gz file or `-` for standard input. */
@@ -67,29 +67,12 @@ export async function packImage(options: PackOptions): Promise<PackResult> {
   // (removed at the end, or on a signal).
   const spool =
     options.tar === true
-      ? createSpool(dirname(resolve(options.output)), { name: basename(options.output), ...((await isPlainFile(options.input)) ? { archive: options.input } : {}) })
+      ? createSpool(dirname(resolve(options.output)), { name: basename(options.output), ...((await isPlainArchiveFile(options.input)) ? { archive: options.input } : {}) })
       : undefined;
   try {
     return await pack(options, spool);
   } finally {
     await spool?.close();
-  }
-}
-
-/** A regular file that does not start with the gzip magic (`-` is standard input: false). */
-async function isPlainFile(input: string): Promise<boolean> {
-  if (input === '-') return false;
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(input, 'r');
-    if (!(await handle.stat()).isFile()) return false;
-    const head = new Uint8Array(2);
-    const { bytesRead } = await handle.read(head, 0, 2, 0);
-    return !(bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b);
-  } catch {
-    return false; // reading the archive reports the problem
-  } finally {
-    await handle?.close();
   }
 }
 

@@ -126,7 +126,7 @@ export const kubernetesRecipe: Recipe = {
 };
 
 /** The CNI plugins of the release tarball, as a directory (its own metadata is the caller's). */
-async function unpackCni(artifact: Parameters<typeof openArtifact>[0], epoch: number): Promise<DirNode> {
+async function unpackCni(artifact: FetchedArtifact, epoch: number): Promise<DirNode> {
   const plugins = new Tree({ defaults: { mtime: epoch } });
   try {
     await addTar(plugins, await tarStream(openArtifact(artifact)), {});
