@@ -1,4 +1,5 @@
 /** Dedup, mtimes, flags and codecs, checked through unsquashfs and the decoded image. */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
@@ -62,6 +63,53 @@ describe('writer features', () => {
     expect(b2.length).toBeGreaterThanOrEqual(bytes.length);
     expect(F.decodeSuperblock(b2).flags & F.SQUASHFS_DUPLICATES).toBe(0);
     expect(F.decodeSuperblock(bytes).flags & F.SQUASHFS_DUPLICATES).not.toBe(0);
+  });
+
+  it('a declared sha256 is the dedup identity: no hashing of that content, same bytes out', async () => {
+    const big = pattern(3 * BS + 100, 7);
+    const small = pattern(900, 8);
+    const digest = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+    const declared = (b: Uint8Array, chunked = false) => ({
+      ...contentFromFactory(() => (chunked ? [b.subarray(0, 10), b.subarray(10)] : [b]), b.length),
+      sha256: digest(b),
+    });
+    const smallDeclared = { ...declared(small), readInto: (target: Uint8Array) => (target.set(small), small.length) };
+    const t = new Tree();
+    t.file('a', declared(big));
+    t.file('b-declared-copy', declared(big, true));
+    t.file('c-plain-copy', big.slice()); // hashed by the writer: another identity
+    t.file('d-small', smallDeclared);
+    t.file('e-small-copy', { ...smallDeclared });
+    // The same digest with another size is another file (size is part of the identity).
+    t.file('f-same-digest-other-size', { ...contentFromFactory(() => [small.subarray(0, 899)], 899), sha256: digest(small) });
+    let hashed = 0;
+    const hasher = (): { update(b: Uint8Array): void; digest(): Uint8Array } => {
+      const h = createHash('sha256');
+      return { update: (b) => ((hashed += b.length), h.update(b)), digest: () => new Uint8Array(h.digest()) };
+    };
+    const img = join(tmp.dir, 'declared.sqfs');
+    const { result } = await writeToFile(t, img, { blockSize: BS, hasher });
+    expect(result.duplicates).toBe(2);
+    // Only the plain copy was hashed (its data and a tag per block), not the declared ones (which
+    // include small files read ahead and replayed, and one read with readInto).
+    expect(hashed).toBeGreaterThanOrEqual(big.length);
+    expect(hashed).toBeLessThan(big.length + 64);
+    const out = join(tmp.dir, 'declared-x');
+    expect(run('unsquashfs', ['-d', out, img]).status).toBe(0);
+    for (const name of ['a', 'b-declared-copy', 'c-plain-copy']) expect(readFileSync(join(out, name)).equals(Buffer.from(big))).toBe(true);
+    for (const name of ['d-small', 'e-small-copy']) expect(readFileSync(join(out, name)).equals(Buffer.from(small))).toBe(true);
+    expect(readFileSync(join(out, 'f-same-digest-other-size')).equals(Buffer.from(small.subarray(0, 899)))).toBe(true);
+    // Without dedup the digest is not used, and the image holds every copy.
+    const { result: r2 } = await writeToFile(t, join(tmp.dir, 'declared-nodedup.sqfs'), { blockSize: BS, dedup: false });
+    expect(r2.duplicates).toBe(0);
+  });
+
+  it('a malformed declared sha256 is refused with the path', async () => {
+    for (const sha256 of ['ABC', 'A'.repeat(64), 'g'.repeat(64), 42]) {
+      const t = new Tree();
+      t.file('dir/bad', { ...contentFromFactory(() => [new Uint8Array(5000)], 5000), sha256 } as never);
+      await expect(writeToFile(t, join(tmp.dir, 'bad-digest.sqfs'), { blockSize: BS })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', path: '/dir/bad' });
+    }
   });
 
   it('mkfs time defaults to the newest mtime; clampMtime clamps inode mtimes and mkfs time', async () => {

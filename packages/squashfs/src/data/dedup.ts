@@ -3,7 +3,7 @@ import { toHex } from './sha256.js';
 
 /**
  * Remembers where each distinct file content was stored, by the SHA-256 (hex) of its tagged
- * encoding; a placement matches only a file of its own size. Keyed by the digest alone: a string
+ * encoding, or by the digest its source declared; a placement matches only a file of its own size. Keyed by the digest alone: a string
  * of its own is hashed faster than a digest-and-size string built for every file.
  */
 export class DedupIndex {
@@ -12,6 +12,14 @@ export class DedupIndex {
   /** The key of a digest given as bytes (the same as its lowercase hex). */
   static key(digest: Uint8Array): string {
     return toHex(digest);
+  }
+
+  /**
+   * The key of a content's declared SHA-256 (FileContent.sha256): not hex only, so it never equals
+   * the key of a digest the writer computed (another encoding, or another hash function).
+   */
+  static declaredKey(sha256: string): string {
+    return `sha256:${sha256}`;
   }
 
   /** Where a file of `size` bytes whose digest is `key` was stored, if one was. */

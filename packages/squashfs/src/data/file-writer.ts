@@ -98,7 +98,8 @@ export class FileWriter {
   private async writeStream(content: FileContent, path: string): Promise<FilePlacement> {
     const { blockSize, codec, queue, signal } = this.o;
     const declared = content.size;
-    const hasher = this.o.hasher?.() ?? null;
+    const known = declaredKey(content, path, this.o.hasher !== null);
+    const hasher = known === undefined ? (this.o.hasher?.() ?? null) : null;
     const placement: FilePlacement = { size: 0, startBlock: 0, blocks: [], fragment: SQUASHFS_INVALID_FRAG, offset: 0, sparse: 0, blockCount: 0 };
     let queued = 0;
     let placed = 0;
@@ -228,13 +229,15 @@ export class FileWriter {
 
     // Decide dedup before anything goes into a fragment, so only this file's blocks need undoing.
     const tail = fill > 0 ? partial!.subarray(0, fill) : null;
-    let key: string | undefined;
+    let key = known;
     if (hasher !== null) {
       if (tail !== null) {
         hasher.update(TAG_TAIL);
         hasher.update(tail);
       }
       key = DedupIndex.key(hasher.digest());
+    }
+    if (key !== undefined) {
       const earlier = this.dedup.get(key, total);
       if (earlier !== undefined) {
         queue.dropLast(queued - placed);
@@ -269,11 +272,13 @@ export class FileWriter {
 
   /**
    * A file smaller than a block read with `readInto`: into one scratch buffer reused for every
-   * such file (no allocation, no garbage per file), hashed, then copied into a fragment, or
-   * dropped as a duplicate. Same placement, hash and bytes as the streaming path.
+   * such file (no allocation, no garbage per file), hashed (unless its source declared its digest),
+   * then copied into a fragment, or dropped as a duplicate. Same placement, hash and bytes as the
+   * streaming path.
    */
   private writeSmall(content: FileContent, declared: number, path: string): FilePlacement | Promise<FilePlacement> {
     if (this.o.signal?.aborted) throw abortError(this.o.signal);
+    const known = declaredKey(content, path, this.o.hasher !== null);
     // scratch[0] holds the tail tag, so the tagged bytes hash in one call; the file goes after it.
     const scratch = (this.scratch ??= new Uint8Array(this.o.blockSize + 2));
     scratch[0] = TAG_TAIL[0]!;
@@ -291,8 +296,8 @@ export class FileWriter {
       throw shrank(path, n, declared);
     }
     const data = scratch.subarray(1, n + 1);
-    let key: string | undefined;
-    if (this.o.hasher !== null) {
+    let key = known;
+    if (key === undefined && this.o.hasher !== null) {
       const tagged = scratch.subarray(0, n + 1); // TAG_TAIL then the file: the streaming path's tail hash
       const oneShot = this.o.digestHex ?? null;
       if (oneShot !== null) key = oneShot(tagged);
@@ -301,6 +306,8 @@ export class FileWriter {
         hasher.update(tagged);
         key = DedupIndex.key(hasher.digest());
       }
+    }
+    if (key !== undefined) {
       const earlier = this.dedup.get(key, n);
       if (earlier !== undefined) {
         this.duplicates++;
@@ -317,6 +324,21 @@ export class FileWriter {
     // `data` lives in the scratch buffer, which no other file uses before this one is placed.
     return packer.fits(data) ? place() : packer.flush().then(place);
   }
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/**
+ * The dedup key of a content's declared SHA-256 when deduplication is on (`dedup`), else
+ * undefined; a malformed one is refused either way.
+ */
+function declaredKey(content: FileContent, path: string, dedup: boolean): string | undefined {
+  const sha256 = content.sha256;
+  if (sha256 === undefined) return undefined;
+  if (typeof sha256 !== 'string' || !SHA256_HEX.test(sha256)) {
+    throw new SquashfsError('INVALID_ARGUMENT', `${path}: the content's sha256 is not 64 lower-case hex digits: ${JSON.stringify(sha256)}`, { path });
+  }
+  return dedup ? DedupIndex.declaredKey(sha256) : undefined;
 }
 
 /** A source that failed while being read (a SquashfsError keeps its code and gains the path). */

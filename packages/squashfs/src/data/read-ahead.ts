@@ -57,7 +57,12 @@ export class ReadAhead {
         if (got.error?.opening === true) throw got.error.cause;
         return replay(got);
       };
-      return { ...(own.size === undefined ? {} : { size: own.size }), ...(own.origin === undefined ? {} : { origin: own.origin }), open };
+      return {
+        ...(own.size === undefined ? {} : { size: own.size }),
+        ...(own.origin === undefined ? {} : { origin: own.origin }),
+        ...(own.sha256 === undefined ? {} : { sha256: own.sha256 }),
+        open,
+      };
     });
   }
 

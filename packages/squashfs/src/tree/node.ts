@@ -33,6 +33,15 @@ export interface FileContent {
   /** Human-readable origin for error messages (a host path, "tar:member", ...). */
   readonly origin?: string;
   /**
+   * The SHA-256 (64 lower-case hex digits) of the whole content, for a source that knows it and
+   * checks it: `open()` must fail (its iterator throws before it ends) and `readInto()` must throw
+   * when the bytes are not those. With deduplication on, the writer then takes it as the file's
+   * identity instead of hashing the content itself (a file read once, not hashed twice); it matches
+   * only files that declare the same digest and have the same size. Anything else is refused
+   * (INVALID_ARGUMENT).
+   */
+  readonly sha256?: string;
+  /**
    * Optional fast path for small files with a declared `size`, used instead of `open()`: reads the
    * content synchronously into `target` from offset 0, until `target` is full or the source ends,
    * and returns the number of bytes read. The writer passes `size + 1` bytes of room, so a source

@@ -99,9 +99,11 @@ export const kubernetesRecipe: Recipe = {
 
     const tree = new Tree({ defaults: { mtime: options.epoch } });
     // The binaries are hashed again as they are packed, the tarball as it is unpacked: a cached
-    // file that changed after its check fails the build instead of reaching the image.
+    // file that changed after its check fails the build instead of reaching the image. That hash
+    // is also the binary's identity for deduplication (`sha256`): the writer need not hash it again.
     for (const binary of fetched.binaries) {
-      tree.file(`usr/bin/${binary.name}`, contentFromFactory(() => openArtifact(binary), binary.size), { mode: 0o755 });
+      const content = { ...contentFromFactory(() => openArtifact(binary), binary.size), sha256: binary.sha256 };
+      tree.file(`usr/bin/${binary.name}`, content, { mode: 0o755 });
     }
     options.onProgress?.({ phase: 'unpack', label: fetched.cni.fileName });
     // The tarball is unpacked while the binaries are packed: usr/local/bin/cni comes after usr/bin
