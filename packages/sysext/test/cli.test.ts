@@ -182,7 +182,7 @@ describe('bakery pack', () => {
     await expect(readFile(bad)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  it('loads neither the Kubernetes downloader nor undici (start-up), while create does', async () => {
+  it('loads undici only for downloads: not for pack, help or a create from a local mirror; for one over HTTP', async () => {
     const src = await makeTree(join(work, 'packlight'), { 'a.txt': 'alpha\n' });
     // Reports, at exit, the CommonJS modules loaded from an undici directory (undici is CommonJS).
     const probe = `data:text/javascript,${encodeURIComponent(
@@ -198,7 +198,19 @@ describe('bakery pack', () => {
         child.on('close', () => done(err));
       });
     expect(await run(['pack', src, join(work, 'packlight.img')])).toBe('UNDICI 0\n');
-    expect(await run(['help', 'create'])).toMatch(/^UNDICI [1-9]\d*\n$/);
+    expect(await run(['help', 'create'])).toBe('UNDICI 0\n');
+    // The same build from the mirror as a directory, then over HTTP (a fresh cache each time).
+    const mirror = await writeMirror(join(work, 'undicimirror'), { k8sVersions: ['v1.97.0'], cniVersion: 'v9.9.0', arches: ['amd64'] });
+    const build = (k8s: string, cni: string, name: string) => ['create', 'kubernetes', 'v1.97.0', 'x86-64', '--cni-version', 'v9.9.0', '--k8s-base-url', k8s, '--cni-base-url', cni, '--cache-dir', join(work, `${name}-cache`), '--output-dir', join(work, name)];
+    expect(await run(build(mirror.k8s, mirror.cni, 'undici-local'))).toBe('UNDICI 0\n');
+    const server = await serveDirectory(mirror.root);
+    try {
+      expect(await run(build(`${server.url}/k8s`, `${server.url}/cni`, 'undici-http'))).toMatch(/^UNDICI [1-9]\d*\n$/);
+    } finally {
+      await server.close();
+    }
+    const image = 'kubernetes-v1.97.0-x86-64.raw';
+    expect(await readFile(join(work, 'undici-http', image))).toEqual(await readFile(join(work, 'undici-local', image)));
   });
 
   it.skipIf(!haveTools)('is a drop-in for mksquashfs <dir> <image> -noappend, honouring SOURCE_DATE_EPOCH', async () => {

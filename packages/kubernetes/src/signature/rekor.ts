@@ -1,4 +1,3 @@
-import { request } from 'undici';
 import { KubernetesError } from '../core/errors.js';
 import { redact } from '../core/urls.js';
 import type { HttpClient } from '../http/client.js';
@@ -9,13 +8,10 @@ export const DEFAULT_REKOR_URL = 'https://rekor.sigstore.dev';
 
 async function call(client: HttpClient, url: string, method: 'GET' | 'POST', body?: unknown): Promise<unknown> {
   const text = await client.withRetry(url, async () => {
-    const res = await request(url, {
-      dispatcher: client.dispatcher,
+    const res = await client.request(url, {
       method,
       headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'sysext-bakery' },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      headersTimeout: client.headersTimeout,
-      bodyTimeout: client.bodyTimeout,
     });
     if (res.statusCode === 404) {
       await res.body.dump();
