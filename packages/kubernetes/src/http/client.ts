@@ -140,7 +140,9 @@ export class HttpClient {
 
   /** Close the dispatcher if this client built it. */
   async close(): Promise<void> {
-    if (this.buildDispatcher !== undefined && this.dispatcher !== undefined) await (await this.dispatcher).close();
+    if (this.buildDispatcher === undefined || this.dispatcher === undefined) return;
+    const built = await Promise.resolve(this.dispatcher).catch(() => undefined); // one that failed to build has nothing to close
+    await built?.close();
   }
 
   /**
