@@ -197,7 +197,6 @@ function wasmWorkerData(name: CompressionName): object {
  */
 function createWasmWorkers(name: CompressionName, level: number, concurrency: number): Codec {
   const pool = new WorkerPool(name, concurrency, WASM_WORKER_SOURCE, wasmWorkerData(name));
-  if (process.env['PRESTART'] === '1') pool.start();
   if (name === 'gzip') return poolCodec(name, level, pool, (block) => deflateZlibBlock(block, level));
   return poolCodec(
     name,
