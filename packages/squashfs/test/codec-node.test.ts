@@ -7,11 +7,13 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runInNewContext } from 'node:vm';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SquashfsError, portableCodecs, readZstdFrameHeader, ready, scanZstdFrames } from '@sysext-bakery/squashfs';
 import { hasNativeZstd, nodeCodecs } from '@sysext-bakery/squashfs/node';
 import { transpileForChild, type ChildModules } from './file-io-transpile.js';
+import { MINOR_GC_SOURCE } from '../src/node/minor-gc-source.js';
 
 const native = hasNativeZstd();
 if (!native) console.warn(`SKIPPED: node:zlib has no zstd in Node ${process.versions.node}: native zstd cases skip (CI runs them under Node 24)`);
@@ -320,6 +322,27 @@ describe('compression workers (zstdBackend, gzip)', () => {
       peak = Math.max(peak, process.memoryUsage().rss);
     }
     expect((peak - before) / 1048576).toBeLessThan(40);
+  });
+
+  it('the workers make their gc() with their first job, not while they start (a worker may be terminated then)', () => {
+    // The worker source's helper, run in a context with a recording v8 and vm: loading it (what a
+    // worker does at start) must not touch V8's flags; prepareCollect() (the first job) does, once.
+    for (const [version, toggles] of [['22.23.0', ['--expose-gc', '--no-expose-gc']], ['24.21.0', []]] as const) {
+      const calls: string[] = [];
+      const sandbox: Record<string, unknown> = {
+        process: { versions: { node: version } },
+        require: (name: string) =>
+          name === 'node:v8' ? { setFlagsFromString: (flag: string) => calls.push(flag) } : name === 'node:vm' ? { runInNewContext: () => () => {} } : undefined,
+      };
+      runInNewContext(`${MINOR_GC_SOURCE}; this.api = { prepare: () => prepareCollect(), collect: () => collect };`, sandbox);
+      const api = sandbox['api'] as { prepare(): void; collect(): unknown };
+      expect(calls).toEqual([]);
+      expect(api.collect()).toBeUndefined();
+      api.prepare();
+      api.prepare();
+      expect(calls).toEqual(toggles);
+      expect(typeof api.collect()).toBe(toggles.length > 0 ? 'function' : 'object'); // null: no GC needed
+    }
   });
 
   it.runIf(!native)('zstd native-workers is refused with UNSUPPORTED where node:zlib has no zstd', () => {

@@ -1,6 +1,7 @@
 /**
- * Worker-thread source (CommonJS) that defines `collect`: a minor GC, or null where it is not
- * needed. Before nodejs/node#61717 (Node 24.15; not in Node 22 as of 22.23, nor 25), the zstd
+ * Worker-thread source (CommonJS) that defines `collect`, a minor GC where one is needed, and
+ * `prepareCollect()`, which makes it: call it before handling a job, then `if (collect) collect()`.
+ * Before nodejs/node#61717 (Node 24.15; not in Node 22 as of 22.23, nor 25), the zstd
  * context of a node:zlib `zstdCompressSync` / `zstdDecompressSync` call (~1 MB compressing at
  * level 15, ~0.2 MB decompressing) is freed only when V8 collects the call's handle object, and V8
  * is not told about that memory: in a worker thread, which allocates almost nothing else, GCs come
@@ -10,9 +11,19 @@
  * elsewhere it would only cost time (~3% with small blocks). gc() comes from a context made while
  * --expose-gc is set, unset again at once (or is the process's own under node --expose-gc, whose
  * flag is then left alone).
+ *
+ * That context is made with the first job, not when the worker starts: a worker may be terminated
+ * while it starts (a small image is compressed on the calling thread before any worker is ready,
+ * and closing the codec ends them), and terminated while V8 installs gc() in a new context, V8
+ * prints "Exception thrown during bootstrapping" on the process's stderr. A worker with a job in
+ * hand is not terminated (the pool waits for its answer).
  */
 export const MINOR_GC_SOURCE = `
-const collect = (() => {
+let collect; // undefined until prepareCollect(); then a function, or null where no GC is needed
+function prepareCollect() {
+  if (collect === undefined) collect = makeCollect();
+}
+function makeCollect() {
   const [major, minor] = process.versions.node.split('.').map(Number);
   if (major > 25 || (major === 24 && minor >= 15)) return null;
   if (typeof globalThis.gc === 'function') return () => globalThis.gc({ type: 'minor' }); // node --expose-gc
@@ -33,5 +44,5 @@ const collect = (() => {
     if (typeof gc === 'function') return () => gc({ type: 'minor' });
   }
   return null;
-})();
+}
 `;

@@ -5,7 +5,8 @@
  * the worker adds. Sets `workerData.ready[0]` to 1 when started. Answers `{ id, param, block }`
  * (param: the level) with `{ id, out }` (a view of zlib's output, its buffer transferred) or
  * `{ id, error }`, handing `block`'s buffer back as `back`. Same zstd call, same parameters as the async codec: the same bytes.
- * After each block, where the Node version needs it, a minor GC (minor-gc-source.ts).
+ * After each block, where the Node version needs it, a minor GC (minor-gc-source.ts; made with the
+ * first block).
  */
 import { MINOR_GC_SOURCE } from './minor-gc-source.js';
 
@@ -17,6 +18,7 @@ const { options, levelParam } = workerData;
 ${MINOR_GC_SOURCE}
 Atomics.store(workerData.ready, 0, 1);
 parentPort.on('message', (msg) => {
+  prepareCollect();
   try {
     const length = msg.block.length;
     const chunkSize = Math.max(zlib.constants.Z_DEFAULT_CHUNK, length + (length >>> 7) + 1024);
@@ -33,6 +35,6 @@ parentPort.on('message', (msg) => {
   } catch (error) {
     parentPort.postMessage({ id: msg.id, error: String(error), back: msg.block }, [msg.block.buffer]);
   }
-  if (collect !== null) collect(); // after the answer: it does not wait for the GC
+  if (collect) collect(); // after the answer: it does not wait for the GC
 });
 `;
