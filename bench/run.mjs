@@ -2,7 +2,7 @@
 // Benchmark: `bakery pack` against `mksquashfs -noappend`, same machine, same run, same input.
 //
 //   npm run bench [-- --quick] [--runs N] [--size MB] [--files N] [--synthetic]
-//                 [--cases large,small] [--codecs gzip,zstd,none] [--ours cli|lib] [--no-ceiling] [--no-verify]
+//                 [--cases large,small,create,tar] [--codecs gzip,zstd,none] [--ours cli|lib] [--no-ceiling] [--no-verify]
 //
 // See bench/README.md. Not a test: it asserts nothing; it prints a table and writes
 // bench/results/<timestamp>.json.
@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { buildCreate, createArgs, imageName } from './create-payload.mjs';
 import { buildLarge, buildSmall } from './payload.mjs';
+import { buildTar } from './tar-payload.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -69,6 +70,7 @@ if (mksquashfs === null) {
 const gnuTime = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 if (gnuTime === null) log('WARNING: /usr/bin/time missing (Debian package "time"): peak RSS will not be measured');
 const sqfsdiff = which('sqfsdiff');
+const tar2sqfs = which('tar2sqfs');
 const mksquashfsVersion = execFileSync(mksquashfs, ['-version'], { encoding: 'utf8' }).split('\n')[0];
 
 // The installed `bakery` command: its launcher runs the bundle (or dist/cli.js after `tsc -b` only).
@@ -84,6 +86,7 @@ function oursCommand(payload, image, codec) {
   const c = codec === 'gzip' ? [] : ['--compression', codec];
   // The create case writes into a directory; the image is moved to `image` after the run.
   if (payload.kind === 'create') return [process.execPath, cliPath, ...createArgs(payload, `${image}.d`), ...c];
+  if (payload.kind === 'tar') return [process.execPath, cliPath, 'pack', '--tar', payload.tar, image, ...c];
   return oursMode === 'cli'
     ? [process.execPath, cliPath, 'pack', payload.dir, image, ...c]
     : [process.execPath, libDriver, payload.dir, image, '--compression', codec];
@@ -94,6 +97,8 @@ function oursCommand(payload, image, codec) {
  */
 const MKSQUASHFS_CODEC = { gzip: [], zstd: ['-comp', 'zstd'], none: ['-noI', '-noD', '-noF', '-noX'] };
 function mksquashfsCommand(payload, image, codec) {
+  // The tar case: tar2sqfs on all cores, with an export table as ours and mksquashfs write.
+  if (payload.kind === 'tar') return ['sh', '-c', 'exec "$0" -q -f -e -j "$1" -c "$2" "$3" < "$4"', tar2sqfs, String(cores), codec, image, payload.tar];
   return [mksquashfs, payload.dir, image, '-noappend', ...(payload.kind === 'create' ? ['-all-root'] : []), ...MKSQUASHFS_CODEC[codec]];
 }
 /** After a create run: its image to `image`, its output directory removed. */
@@ -259,12 +264,23 @@ if (cases.includes('create')) {
   else payloads.create = buildCreate(cacheDir, payloads.large ?? buildLarge(cacheDir, { sizeMB, synthetic: flag('synthetic'), log }), { cli: cliPath, unsquashfs, log });
 }
 
+if (cases.includes('tar')) {
+  if (tar2sqfs === null) log('tar: skipped (needs tar2sqfs: apt-get install squashfs-tools-ng)');
+  else payloads.tar = buildTar(payloads.small ?? buildSmall(cacheDir, { files: smallFiles, log }), { log });
+}
+/** The tool ours is compared with: mksquashfs, or tar2sqfs in the tar case. */
+const refName = (payload) => (payload.kind === 'tar' ? 'tar2sqfs' : 'mksquashfs');
+
 const results = [];
 for (const [name, payload] of Object.entries(payloads)) {
   log(`${name}: ${payload.files} files, ${(payload.bytes / 1048576).toFixed(1)} MiB, block gzip ratio ~${payload.gzipRatioSample} (${payload.dir})`);
   warmCache(payload.dir);
   for (const codec of codecs) {
     const key = `${name}/${codec}`;
+    if (payload.kind === 'tar' && codec === 'none') {
+      log(`${key}: skipped (tar2sqfs always compresses)`);
+      continue;
+    }
     const samples = { ours: [], mksquashfs: [] };
     // The ceiling is measured once per round, after both tools, so that it sees the same machine
     // (the speed of this machine drifts by several % within minutes); its median is reported.
@@ -283,7 +299,7 @@ for (const [name, payload] of Object.entries(payloads)) {
         m.size = m.code === 0 && fs.existsSync(image) ? fs.statSync(image).size : null;
         samples[tool].push(m);
         images[tool] = image;
-        log(`${key} run ${i + 1}/${runs} ${tool.padEnd(10)} ${m.code === 0 ? '' : `FAILED (exit ${m.code}) `}${m.wall.toFixed(2)} s, ${m.rssMB?.toFixed(0) ?? '?'} MB RSS, ${m.size ?? '-'} bytes, cpu ${m.user === null ? '?' : (m.user + m.sys).toFixed(1)} s${m.otherCpu > 0.1 * m.wall ? `, NOISE: other processes used ${m.otherCpu.toFixed(1)} cpu-s meanwhile` : ''}`);
+        log(`${key} run ${i + 1}/${runs} ${(tool === 'ours' ? tool : refName(payload)).padEnd(10)} ${m.code === 0 ? '' : `FAILED (exit ${m.code}) `}${m.wall.toFixed(2)} s, ${m.rssMB?.toFixed(0) ?? '?'} MB RSS, ${m.size ?? '-'} bytes, cpu ${m.user === null ? '?' : (m.user + m.sys).toFixed(1)} s${m.otherCpu > 0.1 * m.wall ? `, NOISE: other processes used ${m.otherCpu.toFixed(1)} cpu-s meanwhile` : ''}`);
         if (m.code !== 0 && m.stderr) log(m.stderr.trim().split('\n').slice(-5).join('\n'));
       }
       if (i === 0 && !flag('no-verify') && sqfsdiff && samples.ours[0].code === 0 && samples.mksquashfs[0].code === 0) {
@@ -304,7 +320,8 @@ for (const [name, payload] of Object.entries(payloads)) {
       }
       for (const image of Object.values(images)) fs.rmSync(image, { force: true });
       // No codec, no codec ceiling: the "none" case measures everything else.
-      const c = flag('no-ceiling') || codec === 'none' ? null : ceiling(payload.dir, codec);
+      // The tar case has none either: the ceiling measures the payload's tree, not the archive.
+      const c = flag('no-ceiling') || codec === 'none' || payload.kind === 'tar' ? null : ceiling(payload.dir, codec);
       if (c) {
         ceilings.push(c);
         log(`${key} run ${i + 1}/${runs} codec ceiling ${c.mbPerSec.toFixed(1)} MB/s (${c.all.map((x) => `${x.via} ${x.mbPerSec.toFixed(1)}`).join(', ')}; ${c.cores} cores)`);
@@ -342,6 +359,8 @@ for (const [name, payload] of Object.entries(payloads)) {
       codec,
       inputBytes: payload.bytes,
       inputFiles: payload.files,
+      // The tool in the `mksquashfs` fields: mksquashfs, or tar2sqfs in the tar case.
+      reference: refName(payload),
       ours,
       mksquashfs: mk,
       wallRatio: ours.wallMedian && mk.wallMedian ? ours.wallMedian / mk.wallMedian : null,
@@ -379,7 +398,8 @@ for (const r of results) {
     f(r.mksquashfs.wallMedian),
     f(r.wallRatio, 3) + verdict(r.wallRatio, r.target?.wall),
     f(r.sizeRatio, 4) + verdict(r.sizeRatio, r.target?.size),
-    f(r.ours.rssPeakMB, 0) + verdict(r.ours.rssPeakMB, r.mksquashfs.rssPeakMB ?? Infinity),
+    // RSS against mksquashfs's (a target); tar2sqfs streams in a few MB, which Node cannot.
+    f(r.ours.rssPeakMB, 0) + (r.reference === 'mksquashfs' ? verdict(r.ours.rssPeakMB, r.mksquashfs.rssPeakMB ?? Infinity) : ''),
     f(r.mksquashfs.rssPeakMB, 0),
     f(r.oursMBps, 1),
     f(r.mksquashfsMBps, 1),
@@ -401,6 +421,10 @@ for (const row of rows) console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(
 console.log('bound = the best share of the ceiling possible: the ceiling\'s time plus the CPU time of only reading the input (bench/io-floor.mjs) spread over all cores');
 console.log('noise = largest share of the machine\'s CPU that other processes used during a run (should be ~0%; re-run if not)');
 console.log('targets: time ratio <= 0.8 (large/gzip), 1.0 otherwise; size ratio <= 1.02 (large/gzip), 1.01 otherwise; RSS <= mksquashfs; ours >= 85% of ceiling');
+if (payloads.tar) {
+  const v = execFileSync(tar2sqfs, ['--version'], { encoding: 'utf8' }).split('\n')[0];
+  console.log(`tar: bakery pack --tar ${path.basename(payloads.tar.tar)} (${(payloads.tar.tarBytes / 1048576).toFixed(1)} MiB) against ${v} reading it from stdin (-j ${cores} -e): the mksq columns are tar2sqfs's; no ceiling, not a target`);
+}
 if (codecs.includes('none')) {
   console.log('none = no compression on either side (--compression none; mksquashfs -noI -noD -noF -noX): everything but the codec (reading, dedup, tables, writing), the part more cores do not speed up; not a target');
 }
