@@ -1,9 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createReadStream, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { gzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SquashfsError, Tree, addTar, fromTar, type SquashfsWarning } from '@sysext-bakery/squashfs';
+import { normalizeMemberPath } from '../src/input/tar.js';
 import { buildFixture, compareTree, isRoot, listDisk, readContent, tempDir, xattr } from './input-fixture.js';
 
 let work: string;
@@ -309,5 +311,37 @@ describe('fromTar on damaged archives (property)', () => {
       ),
       { numRuns: 300, seed: 20261126 },
     );
+  });
+});
+
+describe('tar member paths', () => {
+  // The definition the fast path must agree with: split on "/", drop empty and "." components,
+  // refuse "..", absolute paths and NUL.
+  const reference = (name: string): string => {
+    if (name.startsWith('/') || name.includes('\0')) throw new Error('refused');
+    const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+    if (parts.includes('..')) throw new Error('refused');
+    return parts.join('/');
+  };
+  const outcome = (f: () => string): string => {
+    try {
+      return `ok ${f()}`;
+    } catch {
+      return 'refused';
+    }
+  };
+
+  it('normalizeMemberPath gives what splitting and joining gives, for any mix of ".", "/" and names', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('a', 'b.c', '.', '..', '/', './', '.x', '..y', 'z..'), { maxLength: 12 }), (pieces) => {
+        const name = pieces.join('');
+        expect(outcome(() => normalizeMemberPath(name))).toBe(outcome(() => reference(name)));
+      }),
+      { numRuns: 3000 },
+    );
+    for (const [name, want] of [['./usr/bin/', 'usr/bin'], ['././a//b/./c', 'a/b/c'], ['./', ''], ['.', ''], ['a/..b', 'a/..b']] as const) {
+      expect(normalizeMemberPath(name)).toBe(want);
+    }
+    for (const name of ['/etc', 'a/../b', '..', './..', 'a/b/..']) expect(() => normalizeMemberPath(name)).toThrow(SquashfsError);
   });
 });

@@ -6,7 +6,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * Parses a PAX extended header ("LEN KEY=VALUE\n" records). Values stay bytes, since
  * SCHILY.xattr.* values are binary; keys are UTF-8. A later record for the same key wins.
  */
-export function parsePax(data: Uint8Array, offset: number, what: string): Map<string, Uint8Array> {
+export function parsePax(data: Uint8Array, offset: number, whatOf: string | (() => string)): Map<string, Uint8Array> {
+  // What the header is, for messages: a function when the caller makes that text only on demand.
+  const what = (): string => (typeof whatOf === 'string' ? whatOf : whatOf());
   const records = new Map<string, Uint8Array>();
   let at = 0;
   while (at < data.length) {
@@ -15,16 +17,16 @@ export function parsePax(data: Uint8Array, offset: number, what: string): Map<st
     let i = at;
     while (i < data.length && data[i]! >= 0x30 && data[i]! <= 0x39) len = len * 10 + (data[i++]! - 0x30);
     if (i === at || data[i] !== 0x20 || len <= i - at + 1 || at + len > data.length || data[at + len - 1] !== 0x0a) {
-      throw tarCorrupt(what, `malformed PAX record at record byte ${at}`, offset);
+      throw tarCorrupt(what(), `malformed PAX record at record byte ${at}`, offset);
     }
     const record = data.subarray(i + 1, at + len - 1);
     const eq = record.indexOf(0x3d);
-    if (eq <= 0) throw tarCorrupt(what, `PAX record without "=" at record byte ${at}`, offset);
+    if (eq <= 0) throw tarCorrupt(what(), `PAX record without "=" at record byte ${at}`, offset);
     let key: string;
     try {
       key = utf8.decode(record.subarray(0, eq));
     } catch {
-      throw tarCorrupt(what, `PAX key is not UTF-8 at record byte ${at}`, offset);
+      throw tarCorrupt(what(), `PAX key is not UTF-8 at record byte ${at}`, offset);
     }
     records.set(key, record.slice(eq + 1));
     at += len;

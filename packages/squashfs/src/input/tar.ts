@@ -190,7 +190,7 @@ async function readArchive(tree: Tree, reader: ByteReader, options: TarOptions, 
    * full, so a header claiming a huge size in a short (or hostile) stream fails as truncated
    * instead of allocating that size up front; or skipped. `progress.done` once it was all passed.
    */
-  const memberData = (size: number, member: string, progress: { done: boolean }): TarMemberData => ({
+  const memberData = (size: number, member: Named, progress: { done: boolean }): TarMemberData => ({
     async skip() {
       await skipData(size, member);
       progress.done = true;
@@ -201,30 +201,35 @@ async function readArchive(tree: Tree, reader: ByteReader, options: TarOptions, 
         const piece = new Uint8Array(Math.min(PIECE_SIZE, size - done));
         const got = await reader.readInto(piece);
         done += got;
-        if (got < piece.length) throw truncated(`in the data of ${JSON.stringify(member)} (${done} of ${size} bytes)`, reader.position);
+        if (got < piece.length) throw truncated(`in the data of ${JSON.stringify(nameOf(member))} (${done} of ${size} bytes)`, reader.position);
         yield piece;
       }
       const pad = padding(size);
-      if ((await reader.skip(pad)) < pad) throw truncated(`in the padding of ${JSON.stringify(member)}`, reader.position);
+      if ((await reader.skip(pad)) < pad) throw truncated(`in the padding of ${JSON.stringify(nameOf(member))}`, reader.position);
       progress.done = true;
     },
   });
   /** All of a member's data, as pieces (see {@link memberData}). */
-  const readPieces = async (size: number, member: string): Promise<Uint8Array[]> => {
+  const readPieces = async (size: number, member: Named): Promise<Uint8Array[]> => {
     const pieces: Uint8Array[] = [];
     for await (const piece of memberData(size, member, { done: false })) pieces.push(piece);
     return pieces;
   };
-  const readData = async (size: number, member: string): Promise<Uint8Array> => joinPieces(await readPieces(size, member), size);
-  const readRecord = async (size: number, member: string, kind: string): Promise<Uint8Array> => {
+  const readData = async (size: number, member: Named): Promise<Uint8Array> => joinPieces(await readPieces(size, member), size);
+  /** An extended header's record (PAX, GNU long name): at most MAX_RECORD_SIZE, read at once. */
+  const readRecord = async (size: number, member: Named, kind: string): Promise<Uint8Array> => {
     if (size > MAX_RECORD_SIZE) {
-      throw new SquashfsError('LIMIT_EXCEEDED', `${what}: ${kind} of ${JSON.stringify(member)} is ${size} bytes; at most ${MAX_RECORD_SIZE} are accepted`, { offset: reader.position });
+      throw new SquashfsError('LIMIT_EXCEEDED', `${what}: ${kind} of ${JSON.stringify(nameOf(member))} is ${size} bytes; at most ${MAX_RECORD_SIZE} are accepted`, { offset: reader.position });
     }
-    return readData(size, member);
+    const data = await reader.read(size); // what the stream has, up to size: nothing larger is allocated
+    if (data.length < size) throw truncated(`in the data of ${JSON.stringify(nameOf(member))} (${data.length} of ${size} bytes)`, reader.position);
+    const pad = padding(size);
+    if ((await reader.skip(pad)) < pad) throw truncated(`in the padding of ${JSON.stringify(nameOf(member))}`, reader.position);
+    return data;
   };
-  const skipData = async (size: number, member: string): Promise<void> => {
+  const skipData = async (size: number, member: Named): Promise<void> => {
     const total = size + padding(size);
-    if ((await reader.skip(total)) < total) throw truncated(`in the data of ${JSON.stringify(member)}`, reader.position);
+    if ((await reader.skip(total)) < total) throw truncated(`in the data of ${JSON.stringify(nameOf(member))}`, reader.position);
   };
 
   for (;;) {
@@ -241,7 +246,9 @@ async function readArchive(tree: Tree, reader: ByteReader, options: TarOptions, 
       return summary;
     }
     const raw = parseHeader(block, at);
-    const rawName = lossy(pending.longName ?? raw.name);
+    // The header's name as text, for messages only: made when one needs it.
+    const rawBytes = pending.longName ?? raw.name;
+    const rawName = (): string => lossy(rawBytes);
     switch (raw.typeflag) {
       case 'L':
         pending.longName = cStringOf(await readRecord(raw.size, rawName, 'GNU long name'));
@@ -250,7 +257,10 @@ async function readArchive(tree: Tree, reader: ByteReader, options: TarOptions, 
         pending.longLink = cStringOf(await readRecord(raw.size, rawName, 'GNU long link'));
         continue;
       case 'x':
-        pending.pax = new Map([...(pending.pax ?? []), ...parsePax(await readRecord(raw.size, rawName, 'PAX header'), at, `PAX header for ${JSON.stringify(rawName)}`)]);
+        {
+          const records = parsePax(await readRecord(raw.size, rawName, 'PAX header'), at, () => `PAX header for ${JSON.stringify(rawName())}`);
+          pending.pax = pending.pax === undefined ? records : new Map([...pending.pax, ...records]);
+        }
         continue;
       case 'g':
         for (const [k, v] of parsePax(await readRecord(raw.size, rawName, 'PAX global header'), at, 'PAX global header')) {
@@ -265,7 +275,9 @@ async function readArchive(tree: Tree, reader: ByteReader, options: TarOptions, 
       default:
         break;
     }
-    const pax = new Map([...globals, ...(pending.pax ?? [])]);
+    // This member's records over the global ones (its own map when there are none: it is not
+    // used after this member); an empty value deletes a key.
+    const pax = globals.size === 0 ? (pending.pax ?? new Map<string, Uint8Array>()) : new Map([...globals, ...(pending.pax ?? [])]);
     for (const [k, v] of pax) if (v.length === 0) pax.delete(k);
     const text = (key: string): string | undefined => {
       const v = pax.get(key);
@@ -273,7 +285,7 @@ async function readArchive(tree: Tree, reader: ByteReader, options: TarOptions, 
       try {
         return utf8.decode(v);
       } catch {
-        throw new SquashfsError('INVALID_NAME', `${what}: PAX ${key} of ${JSON.stringify(rawName)} is not valid UTF-8`, { offset: at });
+        throw new SquashfsError('INVALID_NAME', `${what}: PAX ${key} of ${JSON.stringify(rawName())} is not valid UTF-8`, { offset: at });
       }
     };
     const nameBytes = pax.has('path') ? pax.get('path')! : (pending.longName ?? raw.name);
@@ -402,7 +414,7 @@ async function readArchive(tree: Tree, reader: ByteReader, options: TarOptions, 
       await skipData(stored, path);
     }
 
-    const fullPath = [...prefixParts, ...splitMember(path)].join('/');
+    const fullPath = prefixParts.length === 0 ? path : [...prefixParts, ...splitMember(path)].join('/');
     if (path === '') {
       if (type !== 'dir') throw new SquashfsError('INVALID_NAME', `${what}: the archive root member is a ${type}, not a directory`, { offset: at });
       if (options.rootFromArchive === true) base.meta = memberMeta(tree, info, options, '/', 0o755);
@@ -560,10 +572,20 @@ export function normalizeMemberPath(name: string, what = 'tar archive', at?: num
   };
   if (name.startsWith('/')) fail('is an absolute path');
   if (name.includes('\0')) fail('contains NUL');
+  // Most names need at most a leading "./" and a trailing "/" removed: no split and join then.
+  let start = 0;
+  while (name.startsWith('./', start)) start += 2;
+  let end = name.length;
+  if (end > start && name.charCodeAt(end - 1) === 0x2f) end--;
+  const trimmed = start === 0 && end === name.length ? name : name.slice(start, end);
+  if (!IRREGULAR_PATH.test(trimmed)) return trimmed;
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) fail('contains a ".." component');
   return parts.join('/');
 }
+
+/** A path with an empty, "." or ".." component (or a leading or trailing "/"). */
+const IRREGULAR_PATH = /(^|\/)(\.\.?)?(\/|$)/;
 
 function splitMember(path: string): string[] {
   return path === '' ? [] : path.split('/');
@@ -586,8 +608,18 @@ function cStringOf(data: Uint8Array): Uint8Array {
   return nul < 0 ? data : data.subarray(0, nul);
 }
 
+const lossyUtf8 = new TextDecoder('utf-8');
+
+/** Bytes as UTF-8 text, invalid sequences replaced (names in messages). */
 function lossy(bytes: Uint8Array): string {
-  return new TextDecoder('utf-8').decode(bytes);
+  return lossyUtf8.decode(bytes);
+}
+
+/** A member's name for messages, or a function that makes it when one is needed. */
+type Named = string | (() => string);
+
+function nameOf(member: Named): string {
+  return typeof member === 'string' ? member : member();
 }
 
 function truncated(why: string, offset: number): SquashfsError {
