@@ -234,6 +234,26 @@ describe('fromTar refuses malicious or broken archives', () => {
     expect(ok.get('a/b/l')).toMatchObject({ target: '../x' });
   });
 
+  it('accepts the unsigned and the historic signed header checksum, and nothing else', async () => {
+    // "café" in UTF-8 has two bytes above 127: the signed sum is 512 less than the unsigned one.
+    const withSum = (sum: (b: number) => number, delta = 0): Uint8Array => {
+      const h = header('caf\u00e9', { size: 3 });
+      h.fill(0x20, 148, 156);
+      let total = delta;
+      for (const x of h) total += sum(x);
+      h.set(new TextEncoder().encode(`${total.toString(8).padStart(6, '0')}\0 `), 148);
+      return concat(h, data('abc'), END);
+    };
+    const unsigned = (b: number): number => b;
+    const signed = (b: number): number => (b > 127 ? b - 256 : b);
+    for (const archive of [withSum(unsigned), withSum(signed)]) expect(await readContent((await fromTar([archive])).get('caf\u00e9')!)).toEqual(Buffer.from('abc'));
+    for (const archive of [withSum(unsigned, 1), withSum(signed, -1), withSum(signed, 256)]) {
+      const e = await failure([archive]);
+      expect(e.code).toBe('INVALID_ARGUMENT');
+      expect(e.message).toMatch(/header of "café": checksum mismatch/);
+    }
+  });
+
   it('refuses a corrupt or truncated gzip stream', async () => {
     const good = gzipSync(concat(header('f', { size: 3 }), data('abc'), END));
     const tree = await fromTar([good.subarray(0, 5), good.subarray(5)]);

@@ -24,6 +24,7 @@ export interface RawTarHeader {
 }
 
 const latin1 = new TextDecoder('latin1');
+const lossyUtf8 = new TextDecoder('utf-8');
 
 /** Thrown for malformed archives; `offset` is the position in the (decompressed) tar stream. */
 export function tarCorrupt(what: string, why: string, offset: number): SquashfsError {
@@ -95,15 +96,23 @@ export function isZeroBlock(block: Uint8Array): boolean {
 /** Checks the header checksum (unsigned sum, or the historic signed sum) and decodes the fields. */
 export function parseHeader(block: Uint8Array, offset: number): RawTarHeader {
   const stored = parseNumeric(block, 148, 8);
-  let unsigned = 0;
-  let signed = 0;
-  for (let i = 0; i < TAR_BLOCK; i++) {
-    const b = i >= 148 && i < 156 ? 0x20 : block[i]!;
+  // The checksum field counts as 8 spaces; the signed sum is the unsigned one less 256 for each
+  // byte above 127.
+  let unsigned = 8 * 0x20;
+  let high = 0;
+  for (let i = 0; i < 148; i++) {
+    const b = block[i]!;
     unsigned += b;
-    signed += b > 127 ? b - 256 : b;
+    high += b >>> 7;
   }
-  // The member's name for messages, made only for one (not for every header of a good archive).
-  const where = (): string => `header of ${JSON.stringify(latin1Field(block, 0, 100))}`;
+  for (let i = 156; i < TAR_BLOCK; i++) {
+    const b = block[i]!;
+    unsigned += b;
+    high += b >>> 7;
+  }
+  const signed = unsigned - 256 * high;
+  // The member's name for messages (UTF-8, invalid bytes replaced), made only for one.
+  const where = (): string => `header of ${JSON.stringify(lossyUtf8.decode(cString(block, 0, 100)))}`;
   if (stored === undefined || Number.isNaN(stored) || (stored !== unsigned && stored !== signed)) {
     throw tarCorrupt(where(), `checksum mismatch (stored ${stored ?? 'nothing'}, computed ${unsigned})`, offset);
   }
