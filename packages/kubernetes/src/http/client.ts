@@ -81,7 +81,7 @@ function loadUndici(): Promise<Undici> {
 }
 
 /** What one request sends (the dispatcher and the timeouts are the client's). */
-export interface RequestInit {
+export interface HttpRequestInit {
   method: 'GET' | 'POST';
   headers: Record<string, string>;
   body?: string;
@@ -127,7 +127,7 @@ export class HttpClient {
    * One request (no redirects followed) through the client's dispatcher, with its timeouts. The
    * caller must consume or dump the body.
    */
-  async request(url: string, init: RequestInit): Promise<Dispatcher.ResponseData> {
+  async request(url: string, init: HttpRequestInit): Promise<Dispatcher.ResponseData> {
     const { request } = await loadUndici();
     this.dispatcher ??= this.buildDispatcher!();
     return request(url, { ...init, dispatcher: await this.dispatcher, headersTimeout: this.headersTimeout, bodyTimeout: this.bodyTimeout });
