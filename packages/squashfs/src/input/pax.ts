@@ -1,4 +1,4 @@
-import { tarCorrupt } from './tar-header.js';
+import { type Named, nameOf, tarCorrupt } from './tar-header.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -6,9 +6,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * Parses a PAX extended header ("LEN KEY=VALUE\n" records). Values stay bytes, since
  * SCHILY.xattr.* values are binary; keys are UTF-8. A later record for the same key wins.
  */
-export function parsePax(data: Uint8Array, offset: number, whatOf: string | (() => string)): Map<string, Uint8Array> {
-  // What the header is, for messages: a function when the caller makes that text only on demand.
-  const what = (): string => (typeof whatOf === 'string' ? whatOf : whatOf());
+export function parsePax(data: Uint8Array, offset: number, header: Named): Map<string, Uint8Array> {
+  const what = (): string => nameOf(header);
   const records = new Map<string, Uint8Array>();
   let at = 0;
   while (at < data.length) {

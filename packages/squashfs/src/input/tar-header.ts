@@ -26,6 +26,18 @@ export interface RawTarHeader {
 const latin1 = new TextDecoder('latin1');
 const lossyUtf8 = new TextDecoder('utf-8');
 
+/** Bytes as UTF-8 text, invalid sequences replaced (names in messages). */
+export function lossy(bytes: Uint8Array): string {
+  return lossyUtf8.decode(bytes);
+}
+
+/** A name for messages, or a function that makes it when one is needed (not for every header). */
+export type Named = string | (() => string);
+
+export function nameOf(named: Named): string {
+  return typeof named === 'string' ? named : named();
+}
+
 /** Thrown for malformed archives; `offset` is the position in the (decompressed) tar stream. */
 export function tarCorrupt(what: string, why: string, offset: number): SquashfsError {
   return new SquashfsError('INVALID_ARGUMENT', `corrupt tar archive ${what}: ${why} (at byte ${offset})`, { offset, structure: 'tar header' });
@@ -112,7 +124,7 @@ export function parseHeader(block: Uint8Array, offset: number): RawTarHeader {
   }
   const signed = unsigned - 256 * high;
   // The member's name for messages (UTF-8, invalid bytes replaced), made only for one.
-  const where = (): string => `header of ${JSON.stringify(lossyUtf8.decode(cString(block, 0, 100)))}`;
+  const where = (): string => `header of ${JSON.stringify(lossy(cString(block, 0, 100)))}`;
   if (stored === undefined || Number.isNaN(stored) || (stored !== unsigned && stored !== signed)) {
     throw tarCorrupt(where(), `checksum mismatch (stored ${stored ?? 'nothing'}, computed ${unsigned})`, offset);
   }

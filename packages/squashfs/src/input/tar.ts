@@ -5,7 +5,7 @@ import type { DirNode, FileContent, FsNode, NodeMeta } from '../tree/node.js';
 import { Tree, makeMeta, type TreeDefaults } from '../tree/tree.js';
 import { ByteReader, type ByteChunks, maybeGunzip } from './byte-reader.js';
 import { decodeBase64, decodeLibarchiveName, parsePax, parsePaxInt, parsePaxTime } from './pax.js';
-import { type RawTarHeader, TAR_BLOCK, isZeroBlock, padding, parseHeader, tarCorrupt } from './tar-header.js';
+import { type Named, type RawTarHeader, TAR_BLOCK, cString, isZeroBlock, lossy, nameOf, padding, parseHeader, tarCorrupt } from './tar-header.js';
 import { type SparseRegion, checkSparse, gnuSparseEntries, gnuSparseHeader, paxSparseMap, sparseContent } from './tar-sparse.js';
 import { checkSymlinkTarget } from './symlink.js';
 import { XattrNameFilter } from './xattr-names.js';
@@ -185,6 +185,11 @@ async function readArchive(tree: Tree, reader: ByteReader, options: TarOptions, 
   const summary: TarSummary = { entries: 0, skipped: 0 };
   let pending: Pending = {};
 
+  /** The padding after a member's `size` bytes of data. */
+  const skipPadding = async (size: number, member: Named): Promise<void> => {
+    const pad = padding(size);
+    if ((await reader.skip(pad)) < pad) throw truncated(`in the padding of ${JSON.stringify(nameOf(member))}`, reader.position);
+  };
   /**
    * A member's data as pieces of at most 4 MiB, each allocated only once the previous one is
    * full, so a header claiming a huge size in a short (or hostile) stream fails as truncated
@@ -204,8 +209,7 @@ async function readArchive(tree: Tree, reader: ByteReader, options: TarOptions, 
         if (got < piece.length) throw truncated(`in the data of ${JSON.stringify(nameOf(member))} (${done} of ${size} bytes)`, reader.position);
         yield piece;
       }
-      const pad = padding(size);
-      if ((await reader.skip(pad)) < pad) throw truncated(`in the padding of ${JSON.stringify(nameOf(member))}`, reader.position);
+      await skipPadding(size, member);
       progress.done = true;
     },
   });
@@ -223,8 +227,7 @@ async function readArchive(tree: Tree, reader: ByteReader, options: TarOptions, 
     }
     const data = await reader.read(size); // what the stream has, up to size: nothing larger is allocated
     if (data.length < size) throw truncated(`in the data of ${JSON.stringify(nameOf(member))} (${data.length} of ${size} bytes)`, reader.position);
-    const pad = padding(size);
-    if ((await reader.skip(pad)) < pad) throw truncated(`in the padding of ${JSON.stringify(nameOf(member))}`, reader.position);
+    await skipPadding(size, member);
     return data;
   };
   const skipData = async (size: number, member: Named): Promise<void> => {
@@ -603,23 +606,10 @@ function checkSymlinkEscape(path: string, target: string, what: string, at: numb
   }
 }
 
+
+/** A record's bytes up to its first NUL (GNU long names). */
 function cStringOf(data: Uint8Array): Uint8Array {
-  const nul = data.indexOf(0);
-  return nul < 0 ? data : data.subarray(0, nul);
-}
-
-const lossyUtf8 = new TextDecoder('utf-8');
-
-/** Bytes as UTF-8 text, invalid sequences replaced (names in messages). */
-function lossy(bytes: Uint8Array): string {
-  return lossyUtf8.decode(bytes);
-}
-
-/** A member's name for messages, or a function that makes it when one is needed. */
-type Named = string | (() => string);
-
-function nameOf(member: Named): string {
-  return typeof member === 'string' ? member : member();
+  return cString(data, 0, data.length);
 }
 
 function truncated(why: string, offset: number): SquashfsError {
