@@ -92,11 +92,12 @@ function oursCommand(payload, image, codec) {
     : [process.execPath, libDriver, payload.dir, image, '--compression', codec];
 }
 /**
- * mksquashfs as the Flatcar bakery runs it for a sysext (-all-root) in the create case. Codec
- * "none": nothing compressed (inodes and ids, data, fragments, xattrs), as `--compression none`.
+ * The tool ours is measured against (refName): mksquashfs, as the Flatcar bakery runs it for a
+ * sysext (-all-root) in the create case; tar2sqfs in the tar case. Codec "none" (mksquashfs):
+ * nothing compressed (inodes and ids, data, fragments, xattrs), as `--compression none`.
  */
 const MKSQUASHFS_CODEC = { gzip: [], zstd: ['-comp', 'zstd'], none: ['-noI', '-noD', '-noF', '-noX'] };
-function mksquashfsCommand(payload, image, codec) {
+function referenceCommand(payload, image, codec) {
   // The tar case: tar2sqfs on all cores, with an export table as ours and mksquashfs write.
   if (payload.kind === 'tar') return ['sh', '-c', 'exec "$0" -q -f -e -j "$1" -c "$2" "$3" < "$4"', tar2sqfs, String(cores), codec, image, payload.tar];
   return [mksquashfs, payload.dir, image, '-noappend', ...(payload.kind === 'create' ? ['-all-root'] : []), ...MKSQUASHFS_CODEC[codec]];
@@ -293,7 +294,7 @@ for (const [name, payload] of Object.entries(payloads)) {
       for (const tool of order) {
         const image = path.join(workDir, `${name}-${codec}-${tool}-${process.pid}.img`); // pid: concurrent runs do not collide
         fs.rmSync(image, { force: true });
-        const cmd = tool === 'ours' ? oursCommand(payload, image, codec) : mksquashfsCommand(payload, image, codec);
+        const cmd = tool === 'ours' ? oursCommand(payload, image, codec) : referenceCommand(payload, image, codec);
         const m = await measure(cmd);
         if (tool === 'ours' && payload.kind === 'create') collectCreated(image);
         m.size = m.code === 0 && fs.existsSync(image) ? fs.statSync(image).size : null;
