@@ -3,8 +3,9 @@ import { toHex } from './sha256.js';
 
 /**
  * Remembers where each distinct file content was stored, by the SHA-256 (hex) of its tagged
- * encoding, or by the digest its source declared; a placement matches only a file of its own size. Keyed by the digest alone: a string
- * of its own is hashed faster than a digest-and-size string built for every file.
+ * encoding, or by the digest its source declared; a placement matches only a file of its own
+ * size. Keyed by the digest alone: a string of its own is hashed faster than a digest-and-size
+ * string built for every file.
  */
 export class DedupIndex {
   private readonly map = new Map<string, FilePlacement>();
