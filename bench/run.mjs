@@ -286,6 +286,8 @@ for (const [name, payload] of Object.entries(payloads)) {
     // The ceiling is measured once per round, after both tools, so that it sees the same machine
     // (the speed of this machine drifts by several % within minutes); its median is reported.
     const ceilings = [];
+    /** The ceiling of each round (null where none was measured), for the per-round shares. */
+    const roundCeilings = [];
     const floors = [];
     let verify = null;
     for (let i = 0; i < runs; i++) {
@@ -323,6 +325,7 @@ for (const [name, payload] of Object.entries(payloads)) {
       // No codec, no codec ceiling: the "none" case measures everything else.
       // The tar case has none either: the ceiling measures the payload's tree, not the archive.
       const c = flag('no-ceiling') || codec === 'none' || payload.kind === 'tar' ? null : ceiling(payload.dir, codec);
+      roundCeilings.push(c);
       if (c) {
         ceilings.push(c);
         log(`${key} run ${i + 1}/${runs} codec ceiling ${c.mbPerSec.toFixed(1)} MB/s (${c.all.map((x) => `${x.via} ${x.mbPerSec.toFixed(1)}`).join(', ')}; ${c.cores} cores)`);
@@ -368,6 +371,10 @@ for (const [name, payload] of Object.entries(payloads)) {
       // Each round runs both tools back to back: its ratio cancels the machine's slow drift,
       // which the ratio of the medians (the figure the targets use) does not.
       roundRatios: samples.ours.map((m, i) => (m.code === 0 && samples.mksquashfs[i]?.code === 0 ? m.wall / samples.mksquashfs[i].wall : null)),
+      // Our share of the ceiling in each round, against the ceiling measured right after both
+      // tools in that round: the ceiling drifts with the machine as much as the tools do (up to
+      // ~18% between rounds of one run on the 2-core VM), which the share of the medians does not cancel.
+      roundShares: samples.ours.map((m, i) => (m.code === 0 && roundCeilings[i] ? payload.bytes / 1048576 / m.wall / roundCeilings[i].mbPerSec : null)),
       sizeRatio: ours.size && mk.size ? ours.size / mk.size : null,
       oursMBps: ours.wallMedian ? payload.bytes / 1048576 / ours.wallMedian : null,
       mksquashfsMBps: mk.wallMedian ? payload.bytes / 1048576 / mk.wallMedian : null,
@@ -436,6 +443,11 @@ for (const r of results) if (r.verify) console.log(`  ${r.payload}/${r.codec}: $
 if (runs > 1) {
   console.log('time ratio of each round (both tools back to back, so the machine\'s drift cancels; the table uses the medians):');
   for (const r of results) console.log(`  ${r.payload}/${r.codec}: ${r.roundRatios.map((x) => (x === null ? 'failed' : x.toFixed(3))).join(' ')}`);
+  const shared = results.filter((r) => r.roundShares.some((x) => x !== null));
+  if (shared.length > 0) {
+    console.log('our share of the ceiling in each round (against the ceiling measured right after both tools; the table uses the medians):');
+    for (const r of shared) console.log(`  ${r.payload}/${r.codec}: ${r.roundShares.map((x) => (x === null ? '-' : `${(x * 100).toFixed(0)}%`)).join(' ')}`);
+  }
 }
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
