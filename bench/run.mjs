@@ -2,7 +2,7 @@
 // Benchmark: `bakery pack` against `mksquashfs -noappend`, same machine, same run, same input.
 //
 //   npm run bench [-- --quick] [--runs N] [--size MB] [--files N] [--synthetic]
-//                 [--cases large,small,create,tar] [--codecs gzip,zstd,none] [--ours cli|lib] [--no-ceiling] [--no-verify]
+//                 [--cases large,small,create,tar] [--codecs gzip,zstd,none] [--ours cli|lib] [--no-ceiling] [--no-minimal] [--no-verify]
 //
 // See bench/README.md. Not a test: it asserts nothing; it prints a table and writes
 // bench/results/<timestamp>.json.
@@ -289,6 +289,8 @@ for (const [name, payload] of Object.entries(payloads)) {
     /** The ceiling of each round (null where none was measured), for the per-round shares. */
     const roundCeilings = [];
     const floors = [];
+    /** Each round's run of bench/minimal-packer.mjs (null where none ran or it failed). */
+    const minimal = [];
     let verify = null;
     for (let i = 0; i < runs; i++) {
       const order = i % 2 === 0 ? ['ours', 'mksquashfs'] : ['mksquashfs', 'ours'];
@@ -335,6 +337,16 @@ for (const [name, payload] of Object.entries(payloads)) {
           log(`${key} run ${i + 1}/${runs} reading the payload alone: ${io.cpuSeconds.toFixed(3)} cpu-s${io.xattrs ? '' : ' (no xattr module)'}`);
         }
       }
+      // The least a Node packer must do (bench/minimal-packer.mjs), in the same round: a directory
+      // payload with a codec (the create case packs a tree it first assembles; tar has its own reader).
+      if (!flag('no-minimal') && c && payload.kind !== 'create') {
+        const out = path.join(workDir, `${name}-${codec}-minimal-${process.pid}.bin`);
+        const m = await measure([process.execPath, path.join(here, 'minimal-packer.mjs'), payload.dir, out, codec]);
+        fs.rmSync(out, { force: true });
+        minimal.push(m.code === 0 ? m : null);
+        if (m.code === 0) log(`${key} run ${i + 1}/${runs} minimal Node packer ${m.wall.toFixed(2)} s, cpu ${(m.user + m.sys).toFixed(1)} s (${((payload.bytes / 1048576 / m.wall / c.mbPerSec) * 100).toFixed(0)}% of this round's ceiling)`);
+        else log(`${key} run ${i + 1}/${runs} minimal Node packer FAILED (exit ${m.code}): ${String(m.stderr ?? '').trim().split('\n').pop()}`);
+      } else minimal.push(null);
     }
     const ceil = medianCeiling(ceilings);
     // The best share of the ceiling a packer can reach: the codec's time on all cores plus the
@@ -375,6 +387,15 @@ for (const [name, payload] of Object.entries(payloads)) {
       // tools in that round: the ceiling drifts with the machine as much as the tools do (up to
       // ~18% between rounds of one run on the 2-core VM), which the share of the medians does not cancel.
       roundShares: samples.ours.map((m, i) => (m.code === 0 && roundCeilings[i] ? payload.bytes / 1048576 / m.wall / roundCeilings[i].mbPerSec : null)),
+      // The same share for the minimal Node packer (bench/minimal-packer.mjs) of each round.
+      minimal: minimal.some((m) => m !== null)
+        ? {
+            wallMedian: median(minimal.map((m) => m?.wall ?? null)),
+            cpuMedian: median(minimal.map((m) => (m === null ? null : (m.user ?? NaN) + (m.sys ?? NaN)))),
+            roundShares: minimal.map((m, i) => (m !== null && roundCeilings[i] ? payload.bytes / 1048576 / m.wall / roundCeilings[i].mbPerSec : null)),
+            samples: minimal,
+          }
+        : null,
       sizeRatio: ours.size && mk.size ? ours.size / mk.size : null,
       oursMBps: ours.wallMedian ? payload.bytes / 1048576 / ours.wallMedian : null,
       mksquashfsMBps: mk.wallMedian ? payload.bytes / 1048576 / mk.wallMedian : null,
@@ -446,7 +467,8 @@ if (runs > 1) {
   const shared = results.filter((r) => r.roundShares.some((x) => x !== null));
   if (shared.length > 0) {
     console.log('our share of the ceiling in each round (against the ceiling measured right after both tools; the table uses the medians):');
-    for (const r of shared) console.log(`  ${r.payload}/${r.codec}: ${r.roundShares.map((x) => (x === null ? '-' : `${(x * 100).toFixed(0)}%`)).join(' ')}`);
+    const pct = (xs) => xs.map((x) => (x === null ? '-' : `${(x * 100).toFixed(0)}%`)).join(' ');
+    for (const r of shared) console.log(`  ${r.payload}/${r.codec}: ${pct(r.roundShares)}${r.minimal ? `; minimal Node packer (bench/minimal-packer.mjs): ${pct(r.minimal.roundShares)}` : ''}`);
   }
 }
 
