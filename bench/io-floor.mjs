@@ -14,22 +14,13 @@
 // else (no tree, no hashing, no tables, no start-up): run.mjs reports T / (T + cpuSeconds / N) as
 // the bound on the share of the ceiling.
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { statEntry, xattrsListed } from './entry-calls.mjs';
 
 const dir = process.argv[2];
 if (dir === undefined) {
   console.error('usage: node bench/io-floor.mjs <dir>');
   process.exit(2);
-}
-const here = path.dirname(fileURLToPath(import.meta.url));
-let listXattrs = null;
-try {
-  const require = createRequire(path.join(here, '../packages/squashfs/package.json'));
-  listXattrs = require('@napi-rs/xattr').listAttributesSync;
-} catch {
-  /* optional module missing: no xattr calls (as bakery pack then) */
 }
 
 const buffer = Buffer.allocUnsafe(128 << 10);
@@ -43,14 +34,7 @@ function pass() {
     const subdirs = [];
     for (const name of fs.readdirSync(d)) {
       const p = `${d}/${name}`;
-      const st = fs.lstatSync(p, { bigint: true });
-      if (listXattrs !== null) {
-        try {
-          listXattrs(p);
-        } catch {
-          /* no xattr support here */
-        }
-      }
+      const st = statEntry(p);
       if (st.isDirectory()) subdirs.push(p);
       else if (st.isFile()) {
         // Up to the size lstat gave, plus one byte that would show growth; a read that ends at
@@ -74,7 +58,7 @@ function pass() {
   walk(path.resolve(dir));
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
-  return { files, dirs, bytes, xattrs: listXattrs !== null, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+  return { files, dirs, bytes, xattrs: xattrsListed, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
 pass();

@@ -13,10 +13,10 @@
 // an image.
 // Prints one JSON line: { files, bytes, blocks, seconds }.
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { statEntry } from './entry-calls.mjs';
 
 const [dir, out, compression = 'gzip'] = process.argv.slice(2);
 if (dir === undefined || out === undefined) {
@@ -26,12 +26,6 @@ if (dir === undefined || out === undefined) {
 const here = path.dirname(fileURLToPath(import.meta.url));
 const t0 = performance.now();
 const { nodeCodecs } = await import(path.join(here, '../packages/squashfs/dist/node/index.js'));
-let listXattrs = null;
-try {
-  listXattrs = createRequire(path.join(here, '../packages/squashfs/package.json'))('@napi-rs/xattr').listAttributesSync;
-} catch {
-  /* optional module missing: no xattr calls (as bakery pack then) */
-}
 
 const BLOCK = 128 << 10;
 const IN_FLIGHT = 4 * (os.availableParallelism?.() ?? os.cpus().length);
@@ -101,14 +95,7 @@ async function packFile(p, size) {
 async function walk(d) {
   for (const name of fs.readdirSync(d).sort()) {
     const p = `${d}/${name}`;
-    const st = fs.lstatSync(p, { bigint: true });
-    if (listXattrs !== null) {
-      try {
-        listXattrs(p);
-      } catch {
-        /* as bakery pack: an entry without xattr support has none */
-      }
-    }
+    const st = statEntry(p);
     if (st.isDirectory()) await walk(p);
     else if (st.isFile()) {
       files++;

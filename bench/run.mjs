@@ -291,6 +291,10 @@ for (const [name, payload] of Object.entries(payloads)) {
     const floors = [];
     /** Each round's run of bench/minimal-packer.mjs (null where none ran or it failed). */
     const minimal = [];
+    /** Share of a ceiling reached by a run of `wall` seconds over this payload. */
+    const shareOf = (wall, ceiling) => payload.bytes / 1048576 / wall / ceiling.mbPerSec;
+    /** Each round's share of that round's ceiling, for the runs in `ms` (null: failed or no ceiling). */
+    const roundSharesOf = (ms) => ms.map((m, i) => (m !== null && m.code === 0 && roundCeilings[i] ? shareOf(m.wall, roundCeilings[i]) : null));
     let verify = null;
     for (let i = 0; i < runs; i++) {
       const order = i % 2 === 0 ? ['ours', 'mksquashfs'] : ['mksquashfs', 'ours'];
@@ -344,7 +348,7 @@ for (const [name, payload] of Object.entries(payloads)) {
         const m = await measure([process.execPath, path.join(here, 'minimal-packer.mjs'), payload.dir, out, codec]);
         fs.rmSync(out, { force: true });
         minimal.push(m.code === 0 ? m : null);
-        if (m.code === 0) log(`${key} run ${i + 1}/${runs} minimal Node packer ${m.wall.toFixed(2)} s, cpu ${(m.user + m.sys).toFixed(1)} s (${((payload.bytes / 1048576 / m.wall / c.mbPerSec) * 100).toFixed(0)}% of this round's ceiling)`);
+        if (m.code === 0) log(`${key} run ${i + 1}/${runs} minimal Node packer ${m.wall.toFixed(2)} s, cpu ${(m.user + m.sys).toFixed(1)} s (${(shareOf(m.wall, c) * 100).toFixed(0)}% of this round's ceiling)`);
         else log(`${key} run ${i + 1}/${runs} minimal Node packer FAILED (exit ${m.code}): ${String(m.stderr ?? '').trim().split('\n').pop()}`);
       } else minimal.push(null);
     }
@@ -386,13 +390,13 @@ for (const [name, payload] of Object.entries(payloads)) {
       // Our share of the ceiling in each round, against the ceiling measured right after both
       // tools in that round: the ceiling drifts with the machine as much as the tools do (up to
       // ~18% between rounds of one run on the 2-core VM), which the share of the medians does not cancel.
-      roundShares: samples.ours.map((m, i) => (m.code === 0 && roundCeilings[i] ? payload.bytes / 1048576 / m.wall / roundCeilings[i].mbPerSec : null)),
+      roundShares: roundSharesOf(samples.ours),
       // The same share for the minimal Node packer (bench/minimal-packer.mjs) of each round.
       minimal: minimal.some((m) => m !== null)
         ? {
             wallMedian: median(minimal.map((m) => m?.wall ?? null)),
             cpuMedian: median(minimal.map((m) => (m === null ? null : (m.user ?? NaN) + (m.sys ?? NaN)))),
-            roundShares: minimal.map((m, i) => (m !== null && roundCeilings[i] ? payload.bytes / 1048576 / m.wall / roundCeilings[i].mbPerSec : null)),
+            roundShares: roundSharesOf(minimal),
             samples: minimal,
           }
         : null,
