@@ -7,7 +7,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { SquashfsError } from '@sysext-bakery/squashfs';
 import { WASM_WORKER_SOURCE } from '../src/node/wasm-worker-source.js';
-import { WorkerPool } from '../src/node/worker-pool.js';
+import { CALLER_RUNS_DEPTH, WorkerPool, poolShape } from '../src/node/worker-pool.js';
 
 /** A worker speaking the pool's protocol: `out` is the block reversed; some blocks misbehave. */
 const TOY = `
@@ -164,6 +164,45 @@ parentPort.on('message', (msg) => {
     }
     pool.start();
     expect(pool.started).toBe(0);
+  });
+
+  it('saturated(depth): every worker is ready and has `depth` jobs it has not answered, by its own count in shared memory', async () => {
+    // Ready at once; holds every job until the test opens the gate, then answers and counts it.
+    const held = `
+const { parentPort, workerData } = require('node:worker_threads');
+Atomics.store(workerData.ready, 0, 1);
+parentPort.on('message', (msg) => {
+  Atomics.wait(workerData.gate, 0, 0);
+  parentPort.postMessage({ id: msg.id, out: msg.block, back: new Uint8Array(0) });
+  Atomics.add(workerData.ready, 1, 1);
+});
+`;
+    const gate = new Int32Array(new SharedArrayBuffer(4));
+    const pool = new WorkerPool('toy', 2, held, { gate });
+    try {
+      expect(pool.saturated(0)).toBe(false); // not started
+      const jobs = Array.from({ length: 5 }, (_, i) => pool.run(block(50 + i), 1)); // 3 and 2 (fewest in flight first)
+      expect(pool.started).toBe(2);
+      await vi.waitFor(() => expect(pool.saturated(2)).toBe(true)); // once both are ready
+      expect(pool.saturated(3)).toBe(false); // one has only 2
+      Atomics.store(gate, 0, 1);
+      Atomics.notify(gate, 0);
+      const outs = await Promise.all(jobs);
+      expect(outs.map((o) => o[0])).toEqual([50, 51, 52, 53, 54]);
+      await vi.waitFor(() => expect(pool.saturated(1)).toBe(false)); // all answered (and counted)
+      expect(pool.saturated(0)).toBe(true);
+    } finally {
+      await pool.close();
+    }
+    expect(pool.saturated(0)).toBe(false); // closed
+  });
+
+  it('poolShape: N - 1 workers and the calling thread on N >= 2 cores; one worker it feeds on 1 core', () => {
+    expect(poolShape(1)).toEqual({ workers: 1, callerRuns: false });
+    expect(poolShape(2)).toEqual({ workers: 1, callerRuns: true });
+    expect(poolShape(16)).toEqual({ workers: 15, callerRuns: true });
+    // The writer keeps 4 blocks per core in flight: the workers can reach the depth on any core count.
+    for (const cores of [2, 3, 4, 8, 64]) expect(poolShape(cores).workers * CALLER_RUNS_DEPTH).toBeLessThan(4 * cores);
   });
 
   it('runForLength: only a length comes back, matched to its job like run()', async () => {

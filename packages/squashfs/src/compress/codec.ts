@@ -74,7 +74,8 @@ export interface CodecOptions {
   level?: number;
   /**
    * How many blocks may be compressed at once. Default: what suits the codec (worker pools: one
-   * worker per core; node:zlib's async calls: as many as the libuv pool runs, 4 threads by default).
+   * compressing thread per core, the caller's among them; node:zlib's async calls: as many as the
+   * libuv pool runs, 4 threads by default).
    */
   concurrency?: number;
 }

@@ -3,7 +3,7 @@
  * zlib-worker-source.ts). `workerData.kind` is 'gzip' (`inflateSync`, a zlib stream) or 'zstd'
  * (`zstdDecompressSync`). Answers `{ id, param, block }` (param: the most bytes the block may
  * decompress to) with `{ id, out }` (zlib's output, its buffer transferred) or `{ id, error }`,
- * handing `block`'s buffer back as `back`; with `lengthOnly`, with `{ id, length }` (the output
+ * handing `block`'s buffer back as `back` (each answer counted in `workerData.ready[1]`); with `lengthOnly`, with `{ id, length }` (the output
  * is freed here). The output chunk is larger than the bound, so a block is one zlib call; a block
  * that would decompress to more than `param` bytes fails (maxOutputLength), as the synchronous
  * decompressors do.
@@ -54,6 +54,7 @@ const zstd = workerData.kind === 'zstd';
 parentPort.on('message', (msg) => {
   if (zstd) prepareCollect();
   handle(msg);
+  Atomics.add(workerData.ready, 1, 1);
   // Every 8 blocks, not after each: a block decompresses in ~0.2 ms, and a GC each time cost
   // ~13% of the time of reading an image back (Node 22); every 8 costs nothing measurable and
   // keeps the same ~100 MB less.

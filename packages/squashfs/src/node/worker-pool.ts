@@ -4,12 +4,29 @@
  * (decompress-worker-source.ts). Jobs go to the worker with the fewest jobs in flight; each result
  * is matched to its job by id, so every `run()` promise resolves with its own block whatever order
  * the workers finish in. Workers start on first use (or with {@link WorkerPool.starting}), set
- * `workerData.ready[0]` (an Int32Array on shared memory) to 1 once their codec is loaded, are
+ * `workerData.ready[0]` (an Int32Array on shared memory) to 1 once their codec is loaded, add 1 to
+ * `workerData.ready[1]` for every job they answer (see {@link WorkerPool.saturated}), are
  * unref'ed while idle (an idle pool never keeps the process alive), exit after `idleExitMs` without
  * a job when that is set (a later job starts them again) and are terminated by close().
  */
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { SquashfsError, type SquashfsErrorCode } from '../errors.js';
+
+/**
+ * Blocks each worker must have unanswered before the calling thread compresses one itself: enough
+ * that no worker runs dry while it does (a block takes as long on either thread), few enough that
+ * the writer's window (4 blocks per core in flight) reaches it on any number of cores.
+ */
+export const CALLER_RUNS_DEPTH = 4;
+
+/**
+ * How many workers a pool codec starts on `cores` cores, and whether the calling thread compresses
+ * too: on N >= 2 cores N - 1 workers and the calling thread the N-th; on 1 core one worker, fed by
+ * the calling thread.
+ */
+export function poolShape(cores: number): { workers: number; callerRuns: boolean } {
+  return cores >= 2 ? { workers: cores - 1, callerRuns: true } : { workers: 1, callerRuns: false };
+}
 
 interface Job {
   resolve(result: Uint8Array | number): void;
@@ -19,8 +36,13 @@ interface Job {
 interface PoolWorker {
   worker: Worker;
   jobs: Map<number, Job>;
-  /** Set to 1 by the worker (shared memory) once it has loaded its codec. */
+  /**
+   * Shared memory the worker writes: [0] is set to 1 once it has loaded its codec, [1] counts the
+   * jobs it has answered.
+   */
   ready: Int32Array;
+  /** Jobs posted to it (with ready[1], how many it has not answered yet). */
+  posted: number;
   /** Ends an idle worker after `idleExitMs`. */
   idleTimer?: ReturnType<typeof setTimeout>;
 }
@@ -114,6 +136,20 @@ export class WorkerPool {
     while (this.workers.length < this.size) this.idle(this.spawn());
   }
 
+  /**
+   * True when every worker of the pool runs its codec and has at least `depth` jobs it has not
+   * answered yet, counted from the workers' own tally in shared memory: right even while this
+   * thread, busy, has not read their answers. A caller that can compress on its own thread may then
+   * take the next block itself without leaving any worker short of work.
+   */
+  saturated(depth: number): boolean {
+    if (this.closed || this.workers.length < this.size) return false;
+    for (const w of this.workers) {
+      if (Atomics.load(w.ready, 0) !== 1 || w.posted - Atomics.load(w.ready, 1) < depth) return false;
+    }
+    return true;
+  }
+
   /** Workers running (started and not retired). */
   get started(): number {
     return this.workers.length;
@@ -147,6 +183,7 @@ export class WorkerPool {
       // worker hands it back with the result), and transfer it without a second copy.
       const copy = this.buffer(block.length);
       copy.set(block);
+      slot.posted++;
       slot.worker.postMessage(lengthOnly ? { id, param, block: copy, lengthOnly } : { id, param, block: copy }, [copy.buffer]);
     });
   }
@@ -189,10 +226,10 @@ export class WorkerPool {
   }
 
   private spawn(): PoolWorker {
-    const ready = new Int32Array(new SharedArrayBuffer(4));
+    const ready = new Int32Array(new SharedArrayBuffer(8));
     const workerData = { ...(this.workerData ?? {}), ready };
     const worker = new Worker(this.source, { eval: true, workerData, ...(this.resourceLimits ? { resourceLimits: this.resourceLimits } : {}) });
-    const slot: PoolWorker = { worker, jobs: new Map(), ready };
+    const slot: PoolWorker = { worker, jobs: new Map(), ready, posted: 0 };
     worker.on('message', (reply: WorkerReply) => {
       if (reply.id < 0) {
         this.retire(slot, new SquashfsError('IO', reply.error ?? 'compression worker failed'));

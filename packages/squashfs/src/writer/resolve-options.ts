@@ -92,7 +92,8 @@ export const noneCodec: Codec = {
 /**
  * The codec to use and whether the writer owns (and must close) it. The codec gets the caller's
  * `concurrency` only when one was given: by default each codec runs as many compressions at once
- * as suits it (worker pools one per core; node:zlib's async calls as many as the libuv pool runs).
+ * as suits it (worker pools one compressing thread per core; node:zlib's async calls as many as
+ * the libuv pool runs).
  */
 export function selectCodec(o: WriteOptions, fallback: CodecProvider | undefined): { codec: Codec; owned: boolean; none: boolean } {
   const compression = o.compression ?? 'gzip';
