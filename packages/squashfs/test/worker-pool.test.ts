@@ -201,6 +201,8 @@ parentPort.on('message', (msg) => {
     expect(poolShape(1)).toEqual({ workers: 1, callerRuns: false });
     expect(poolShape(2)).toEqual({ workers: 1, callerRuns: true });
     expect(poolShape(16)).toEqual({ workers: 15, callerRuns: true });
+    expect(poolShape(16, false)).toEqual({ workers: 16, callerRuns: false }); // the caller must not compress
+    expect(poolShape(1, false)).toEqual({ workers: 1, callerRuns: false });
     // The writer keeps 4 blocks per core in flight: the workers can reach the depth on any core count.
     for (const cores of [2, 3, 4, 8, 64]) expect(poolShape(cores).workers * CALLER_RUNS_DEPTH).toBeLessThan(4 * cores);
   });

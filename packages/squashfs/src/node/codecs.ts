@@ -15,14 +15,15 @@
  *
  * Worker-backed codecs compress the first block on the calling thread (an image of one block starts
  * no worker), and the blocks that come while the started workers are still loading their codec
- * (50-100 ms): the caller does not wait for them. On N cores (N >= 2) they start N - 1 workers and
- * the calling thread is the N-th compressor: it compresses a block itself whenever every worker
- * already has CALLER_RUNS_DEPTH (worker-pool.ts) blocks it has not answered, and otherwise hands the block
- * to the least busy worker. It has its own work (reading, hashing, writing), so it compresses only
- * when the workers are sure to stay busy meanwhile. Against one worker per core: one worker less
- * to start and feed, the same bytes (2026-11-27, 2 cores, Node 24: 25,000 small files 1.3% less
- * wall time and 2% less CPU; 414 MiB of binaries 3% faster with gzip, 1.4% with zstd, both ~18 MB
- * less RSS).
+ * (50-100 ms): the caller does not wait for them. On N cores (N >= 2) they start N - 1 workers
+ * and the calling thread is the N-th compressor: it compresses a block itself whenever every
+ * worker already has CALLER_RUNS_DEPTH (worker-pool.ts) blocks it has not answered, and otherwise
+ * hands the block to the least busy worker. It has its own work (reading, hashing, writing), so it
+ * compresses only when the workers are sure to stay busy meanwhile. node:zlib zstd does so only
+ * where the call frees its context at once (zstdContextFreedAtOnce); elsewhere one worker per core
+ * as before. Against one worker per core: one worker less to start and feed, the same bytes
+ * (2026-11-27, 2 cores, Node 24: 25,000 small files 1.6% less wall time and 4% less CPU; 414 MiB
+ * of binaries 3% faster with gzip, 1.4% with zstd, both ~18 MB less RSS).
  *
  * Compressed output does not depend on scheduling. gzip images are the same bytes as the portable
  * codecs'; zstd ones the same for a given zstd version (native and WASM zstd may differ).
@@ -39,6 +40,7 @@ import { checkZstdFrames } from '../compress/unzstd.js';
 import { loadZstdWasm, zstdCompressWasmBlock, zstdWasmLoaded } from '../compress/zstd-wasm.js';
 import { SquashfsError } from '../errors.js';
 import { DECOMPRESS_WORKER_SOURCE } from './decompress-worker-source.js';
+import { zstdContextFreedAtOnce } from './minor-gc-source.js';
 import { WASM_WORKER_SOURCE } from './wasm-worker-source.js';
 import { CALLER_RUNS_DEPTH, WorkerPool, poolShape } from './worker-pool.js';
 import { ZLIB_WORKER_SOURCE } from './zlib-worker-source.js';
@@ -163,7 +165,11 @@ function createZlibZstdWorkers(level: number, cores: number, sync: (block: Uint8
     levelParam: zc['ZSTD_c_compressionLevel'],
     options: { params: { [zc['ZSTD_c_contentSizeFlag']!]: 1, [zc['ZSTD_c_checksumFlag']!]: 0 } },
   };
-  const { workers, callerRuns } = poolShape(cores);
+  // Where node:zlib keeps a zstd call's context (~1 MB at level 15) until V8 collects its handle,
+  // the workers free it with a minor GC after each block (minor-gc-source.ts); this thread, whose
+  // heap is large, cannot afford that after each block, and the contexts would pile up (Node 22.23,
+  // 414 MiB of binaries: 291 MB of RSS instead of 151): there it only feeds the workers.
+  const { workers, callerRuns } = poolShape(cores, zstdContextFreedAtOnce());
   return poolCodec('zstd', level, new WorkerPool('zstd', workers, ZLIB_WORKER_SOURCE, data, { resourceLimits: { maxYoungGenerationSizeMb: 4 } }), callerRuns, sync);
 }
 

@@ -18,6 +18,16 @@
  * prints "Exception thrown during bootstrapping" on the process's stderr. A worker with a job in
  * hand is not terminated (the pool waits for its answer).
  */
+/**
+ * True where node:zlib frees a zstd call's context when the call returns (nodejs/node#61717: Node
+ * 24.15 and later 24.x, Node 26 and later); elsewhere it waits for V8 to collect the call's handle.
+ * The worker source below makes the same test (a test checks that both agree).
+ */
+export function zstdContextFreedAtOnce(version: string = process.versions.node): boolean {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > 25 || (major === 24 && minor >= 15);
+}
+
 export const MINOR_GC_SOURCE = `
 let collect; // undefined until prepareCollect(); then a function, or null where no GC is needed
 function prepareCollect() {
@@ -25,7 +35,7 @@ function prepareCollect() {
 }
 function makeCollect() {
   const [major, minor] = process.versions.node.split('.').map(Number);
-  if (major > 25 || (major === 24 && minor >= 15)) return null;
+  if (major > 25 || (major === 24 && minor >= 15)) return null; // as zstdContextFreedAtOnce()
   if (typeof globalThis.gc === 'function') return () => globalThis.gc({ type: 'minor' }); // node --expose-gc
   const v8 = require('node:v8');
   const vm = require('node:vm');

@@ -21,11 +21,11 @@ export const CALLER_RUNS_DEPTH = 4;
 
 /**
  * How many workers a pool codec starts on `cores` cores, and whether the calling thread compresses
- * too: on N >= 2 cores N - 1 workers and the calling thread the N-th; on 1 core one worker, fed by
- * the calling thread.
+ * too: on N >= 2 cores N - 1 workers and the calling thread the N-th; on 1 core, or where the
+ * calling thread must not compress (`callerMay` false), one worker per core, fed by it.
  */
-export function poolShape(cores: number): { workers: number; callerRuns: boolean } {
-  return cores >= 2 ? { workers: cores - 1, callerRuns: true } : { workers: 1, callerRuns: false };
+export function poolShape(cores: number, callerMay = true): { workers: number; callerRuns: boolean } {
+  return cores >= 2 && callerMay ? { workers: cores - 1, callerRuns: true } : { workers: Math.max(1, cores), callerRuns: false };
 }
 
 interface Job {
