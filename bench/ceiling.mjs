@@ -30,7 +30,9 @@ const opt = (name, dflt) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : dflt;
 };
-const level = Number(opt('level', codec === 'gzip' ? 7 : 15));
+// The level `bakery pack` uses by default (the project's DEFAULT_LEVEL, from the build).
+const { DEFAULT_LEVEL } = await import(new URL('../packages/squashfs/dist/index.js', import.meta.url).href);
+const level = Number(opt('level', DEFAULT_LEVEL[codec]));
 const blockSize = Number(opt('block-size', 131072));
 const cores = os.availableParallelism?.() ?? os.cpus().length;
 const concurrency = Number(opt('concurrency', 2 * cores));

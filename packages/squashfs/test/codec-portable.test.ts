@@ -189,8 +189,11 @@ describe('raw fallback', () => {
 describe('levels and compressor options', () => {
   it('omits the options block for the levels squashfs-tools implies without one (gzip 9, zstd 15)', () => {
     expect(portableCodecs.createCodec('gzip', { level: 9 }).options).toBeNull();
-    expect(portableCodecs.createCodec('zstd').options).toBeNull();
     expect(portableCodecs.createCodec('zstd', { level: 15 }).options).toBeNull();
+  });
+
+  it('writes the default zstd level 14 in an options block (squashfs-tools would assume 15 without one)', () => {
+    expect([...portableCodecs.createCodec('zstd').options!]).toEqual([14, 0, 0, 0]);
   });
 
   it('writes gzip u32 level, u16 window 15, u16 strategies 0 (as mksquashfs -Xcompression-level 6), also for the default 7', () => {

@@ -4,7 +4,7 @@ import type { SquashfsWarning } from '../errors.js';
 export interface WriteOptions {
   /** 'gzip' (default), 'zstd', 'none' (every block stored raw), or a ready codec. */
   compression?: CompressionName | 'none' | Codec;
-  /** Compression level (gzip 1-9, default 9; zstd 1-22, default 15). */
+  /** Compression level (gzip 1-9, default 7; zstd 1-22, default 14: DEFAULT_LEVEL). */
   level?: number;
   /** Power of two, 4 KiB .. 1 MiB; default 128 KiB. */
   blockSize?: number;

@@ -14,7 +14,7 @@ clamped to it. Without it (and without --mkfs-time) the mkfs time is the newest 
 
 Options:
   --compression gzip|zstd|none  (default gzip)
-  --level N                gzip 1-9 (default 7), zstd 1-22 (default 15)
+  --level N                gzip 1-9 (default 7), zstd 1-22 (default 14)
   --block-size SIZE        4K .. 1M, a power of two (default 128K)
   --processors N           compress on at most N cores (default: all)
   --all-root               make every file owned by root (uid 0, gid 0)
