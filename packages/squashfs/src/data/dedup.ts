@@ -2,10 +2,11 @@ import type { FilePlacement } from './file-writer.js';
 import { toHex } from './sha256.js';
 
 /**
- * Remembers where each distinct file content was stored, by the SHA-256 (hex) of its tagged
- * encoding, or by the digest its source declared; a placement matches only a file of its own
- * size. Keyed by the digest alone: a string of its own is hashed faster than a digest-and-size
- * string built for every file.
+ * Remembers where each distinct file content was stored, by its SHA-256 (hex): the digest the
+ * writer computed (of the plain bytes; a file with all-zero blocks is hashed without them, see
+ * file-writer.ts) or the one its source declared (FileContent.sha256, a checked SHA-256 of the
+ * plain bytes): one key space, so a declared file and an identical file the writer hashed share
+ * their data, as mksquashfs would store them once. A placement matches only a file of its own size.
  */
 export class DedupIndex {
   private readonly map = new Map<string, FilePlacement>();
@@ -15,12 +16,9 @@ export class DedupIndex {
     return toHex(digest);
   }
 
-  /**
-   * The key of a content's declared SHA-256 (FileContent.sha256): not hex only, so it never equals
-   * the key of a digest the writer computed (another encoding, or another hash function).
-   */
+  /** The key of a content's declared SHA-256 (FileContent.sha256): the digest itself. */
   static declaredKey(sha256: string): string {
-    return `sha256:${sha256}`;
+    return sha256;
   }
 
   /** Where a file of `size` bytes whose digest is `key` was stored, if one was. */

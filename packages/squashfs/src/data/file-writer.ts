@@ -46,11 +46,25 @@ export interface FileWriterOptions {
   signal?: AbortSignal;
 }
 
-/** Tags of the dedup hash encoding: each full block is tagged zero/data, the tail is tagged. */
 const noop = (): void => {};
-const TAG_ZERO = new Uint8Array([0]);
-const TAG_DATA = new Uint8Array([1]);
-const TAG_TAIL = new Uint8Array([2]);
+
+/**
+ * What the dedup hash of a file with all-zero (sparse) blocks ends with, after the bytes of its
+ * other blocks: the zero blocks' indices (u32 LE each), their count and "ZERO". A file without
+ * zero blocks is hashed as its plain bytes, so its digest is the SHA-256 a source may declare
+ * (FileContent.sha256) and such files deduplicate with those. A sparse block is not hashed (huge
+ * sparse files hash in no time), and the encoding stays injective for a given size: with k >= 1
+ * zero blocks the hashed stream is size - k * blockSize + 4k + 8 bytes long, never the size
+ * itself, and for a given k the indices are in it.
+ */
+function zeroBlocksTrailer(indices: readonly number[]): Uint8Array {
+  const out = new Uint8Array(4 * indices.length + 8);
+  const view = new DataView(out.buffer);
+  indices.forEach((index, i) => view.setUint32(4 * i, index, true));
+  view.setUint32(4 * indices.length, indices.length, true);
+  out.set([0x5a, 0x45, 0x52, 0x4f], 4 * indices.length + 4); // "ZERO"
+  return out;
+}
 
 export function abortError(signal: AbortSignal): SquashfsError {
   return new SquashfsError('ABORTED', 'writing the image was aborted', { cause: signal.reason });
@@ -101,6 +115,8 @@ export class FileWriter {
     const known = declaredKey(content, path, this.o.hasher !== null);
     const hasher = known === undefined ? (this.o.hasher?.() ?? null) : null;
     const placement: FilePlacement = { size: 0, startBlock: 0, blocks: [], fragment: SQUASHFS_INVALID_FRAG, offset: 0, sparse: 0, blockCount: 0 };
+    /** Indices of the all-zero full blocks (see zeroBlocksTrailer). */
+    const zeroBlocks: number[] = [];
     let queued = 0;
     let placed = 0;
     let sparseBlocks = 0;
@@ -119,19 +135,17 @@ export class FileWriter {
     };
     const what = `a block of ${path}`;
 
-    /** Queues one block; `hash` is false for the tail, which was hashed (tagged) already. */
+    /** Queues one block; `hash` is false for the tail, which was hashed already. */
     const emit = async (block: Uint8Array, hash = true): Promise<void> => {
       const h = hash ? hasher : null;
       const placed = (position: number, word: number): void => onPlaced(position, word, block.length);
-      queued++;
       if (isAllZero(block)) {
-        // A sparse block is hashed as a tag only: the encoding stays injective for a given
-        // size (all blocks but the tail are full), and huge sparse files hash in no time.
-        h?.update(TAG_ZERO);
+        if (h !== null) zeroBlocks.push(queued); // not hashed: listed at the end (zeroBlocksTrailer)
+        queued++;
         sparseBlocks++;
         await queue.push({ raw: block, compressed: null, placed, what, path });
       } else {
-        h?.update(TAG_DATA);
+        queued++;
         h?.update(block);
         await queue.push({ raw: block, compressed: codec.compress(block), placed, what, path });
       }
@@ -231,10 +245,8 @@ export class FileWriter {
     const tail = fill > 0 ? partial!.subarray(0, fill) : null;
     let key = known;
     if (hasher !== null) {
-      if (tail !== null) {
-        hasher.update(TAG_TAIL);
-        hasher.update(tail);
-      }
+      if (tail !== null) hasher.update(tail);
+      if (zeroBlocks.length > 0) hasher.update(zeroBlocksTrailer(zeroBlocks));
       key = DedupIndex.key(hasher.digest());
     }
     if (key !== undefined) {
@@ -279,12 +291,10 @@ export class FileWriter {
   private writeSmall(content: FileContent, declared: number, path: string): FilePlacement | Promise<FilePlacement> {
     if (this.o.signal?.aborted) throw abortError(this.o.signal);
     const known = declaredKey(content, path, this.o.hasher !== null);
-    // scratch[0] holds the tail tag, so the tagged bytes hash in one call; the file goes after it.
-    const scratch = (this.scratch ??= new Uint8Array(this.o.blockSize + 2));
-    scratch[0] = TAG_TAIL[0]!;
+    const scratch = (this.scratch ??= new Uint8Array(this.o.blockSize + 1));
     let n: number;
     try {
-      n = content.readInto!(scratch.subarray(1, declared + 2));
+      n = content.readInto!(scratch.subarray(0, declared + 1));
     } catch (cause) {
       throw readFailed(cause, path);
     }
@@ -295,15 +305,14 @@ export class FileWriter {
     if (n !== declared) {
       throw shrank(path, n, declared);
     }
-    const data = scratch.subarray(1, n + 1);
+    const data = scratch.subarray(0, n);
     let key = known;
     if (key === undefined && this.o.hasher !== null) {
-      const tagged = scratch.subarray(0, n + 1); // TAG_TAIL then the file: the streaming path's tail hash
       const oneShot = this.o.digestHex ?? null;
-      if (oneShot !== null) key = oneShot(tagged);
+      if (oneShot !== null) key = oneShot(data);
       else {
         const hasher = this.o.hasher();
-        hasher.update(tagged);
+        hasher.update(data);
         key = DedupIndex.key(hasher.digest());
       }
     }

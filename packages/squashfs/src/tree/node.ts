@@ -37,8 +37,8 @@ export interface FileContent {
    * checks it: `open()` must fail (its iterator throws before it ends) and `readInto()` must throw
    * when the bytes are not those. With deduplication on, the writer then takes it as the file's
    * identity instead of hashing the content itself (a file read once, not hashed twice); it matches
-   * only files that declare the same digest and have the same size. Anything else is refused
-   * (INVALID_ARGUMENT).
+   * the files of the same size that declare the same digest or that the writer hashed to it (the
+   * same content, stored once). Anything else is refused (INVALID_ARGUMENT).
    */
   readonly sha256?: string;
   /**

@@ -34,7 +34,8 @@ export interface WriteOptions {
    */
   concurrency?: number;
   /**
-   * Hash used for duplicate detection (SHA-256 expected). Default: the runtime's native SHA-256
+   * Hash used for duplicate detection: must be SHA-256, as its digests are compared with those
+   * sources declare (FileContent.sha256). Default: the runtime's native SHA-256
    * where reachable by feature detection (`process.getBuiltinModule('node:crypto')`: Node >= 20.16,
    * Deno, Bun), else a pure-JS SHA-256. Same digests either way, so the same image.
    */
