@@ -16,11 +16,6 @@ export class DedupIndex {
     return toHex(digest);
   }
 
-  /** The key of a content's declared SHA-256 (FileContent.sha256): the digest itself. */
-  static declaredKey(sha256: string): string {
-    return sha256;
-  }
-
   /** Where a file of `size` bytes whose digest is `key` was stored, if one was. */
   get(key: string, size: number): FilePlacement | undefined {
     const placement = this.map.get(key);

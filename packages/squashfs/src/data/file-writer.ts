@@ -139,13 +139,12 @@ export class FileWriter {
     const emit = async (block: Uint8Array, hash = true): Promise<void> => {
       const h = hash ? hasher : null;
       const placed = (position: number, word: number): void => onPlaced(position, word, block.length);
+      const index = queued++;
       if (isAllZero(block)) {
-        if (h !== null) zeroBlocks.push(queued); // not hashed: listed at the end (zeroBlocksTrailer)
-        queued++;
+        if (h !== null) zeroBlocks.push(index); // not hashed: listed at the end (zeroBlocksTrailer)
         sparseBlocks++;
         await queue.push({ raw: block, compressed: null, placed, what, path });
       } else {
-        queued++;
         h?.update(block);
         await queue.push({ raw: block, compressed: codec.compress(block), placed, what, path });
       }
@@ -347,7 +346,7 @@ function declaredKey(content: FileContent, path: string, dedup: boolean): string
   if (typeof sha256 !== 'string' || !SHA256_HEX.test(sha256)) {
     throw new SquashfsError('INVALID_ARGUMENT', `${path}: the content's sha256 is not 64 lower-case hex digits: ${JSON.stringify(sha256)}`, { path });
   }
-  return dedup ? DedupIndex.declaredKey(sha256) : undefined;
+  return dedup ? sha256 : undefined; // the key of a digest is its hex (DedupIndex.key)
 }
 
 /** A source that failed while being read (a SquashfsError keeps its code and gains the path). */

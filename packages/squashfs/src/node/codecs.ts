@@ -75,8 +75,9 @@ export function hasNativeZstd(): boolean {
 export interface NodeCodecOptions extends CodecOptions {
   /**
    * zstd implementation where node:zlib has zstd: 'native-workers' (the default: `zstdCompressSync`
-   * in worker threads and on the calling thread) or 'native' (async `zstdCompress` on the libuv pool; same bytes,
-   * but ~25% more CPU time and ~30% more wall time for large binaries on Node 24); elsewhere
+   * in worker threads and on the calling thread) or 'native' (async `zstdCompress` on the libuv
+   * pool; same bytes, but ~25% more CPU time and ~30% more wall time for large binaries on Node
+   * 24); elsewhere
    * 'workers' (zstd WASM in worker threads, the default there).
    */
   zstdBackend?: 'native' | 'native-workers' | 'workers';

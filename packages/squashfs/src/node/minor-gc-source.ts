@@ -1,4 +1,14 @@
 /**
+ * True where node:zlib frees a zstd call's context when the call returns (nodejs/node#61717: Node
+ * 24.15 and later 24.x, Node 26 and later); elsewhere it waits for V8 to collect the call's handle.
+ * The worker source below makes the same test (a test checks that both agree).
+ */
+export function zstdContextFreedAtOnce(version: string = process.versions.node): boolean {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > 25 || (major === 24 && minor >= 15);
+}
+
+/**
  * Worker-thread source (CommonJS) that defines `collect`, a minor GC where one is needed, and
  * `prepareCollect()`, which makes it: call it before handling a job, then `if (collect) collect()`.
  * Before nodejs/node#61717 (Node 24.15; not in Node 22 as of 22.23, nor 25), the zstd
@@ -18,16 +28,6 @@
  * prints "Exception thrown during bootstrapping" on the process's stderr. A worker with a job in
  * hand is not terminated (the pool waits for its answer).
  */
-/**
- * True where node:zlib frees a zstd call's context when the call returns (nodejs/node#61717: Node
- * 24.15 and later 24.x, Node 26 and later); elsewhere it waits for V8 to collect the call's handle.
- * The worker source below makes the same test (a test checks that both agree).
- */
-export function zstdContextFreedAtOnce(version: string = process.versions.node): boolean {
-  const [major = 0, minor = 0] = version.split('.').map(Number);
-  return major > 25 || (major === 24 && minor >= 15);
-}
-
 export const MINOR_GC_SOURCE = `
 let collect; // undefined until prepareCollect(); then a function, or null where no GC is needed
 function prepareCollect() {

@@ -5,8 +5,8 @@
  * one-shot ZSTD_compress: one frame with the content size) or `{ kind: 'gzip', moduleUrl }` (the
  * ESM `libdeflate` package, loaded with import(); its zlib stream). It answers
  * `{ id, param, block }` (param: the level) with `{ id, out }` or `{ id, error }`, handing
- * `block`'s buffer back as `back`, and counts its answers in `workerData.ready[1]`; messages that come
- * before the module is loaded wait in a queue; once it is loaded the worker sets
+ * `block`'s buffer back as `back`, and counts its answers in `workerData.ready[1]`; messages that
+ * come before the module is loaded wait in a queue; once it is loaded the worker sets
  * `workerData.ready[0]` to 1 (see WorkerPool.starting). A module that cannot load is reported as `{ id: -1 }`.
  * As on the main thread (compress/deflate-wasm.ts), the process error listeners libdeflate's
  * emscripten glue adds on first use are removed again.

@@ -4,7 +4,8 @@
  * `zstdCompressSync` without the per-block parts (level, output chunk size, pledged size), which
  * the worker adds. Sets `workerData.ready[0]` to 1 when started. Answers `{ id, param, block }`
  * (param: the level) with `{ id, out }` (a view of zlib's output, its buffer transferred) or
- * `{ id, error }`, handing `block`'s buffer back as `back`, and counts its answers in `workerData.ready[1]`. Same zstd call, same parameters as the async codec: the same bytes.
+ * `{ id, error }`, handing `block`'s buffer back as `back`, and counts its answers in
+ * `workerData.ready[1]`. Same zstd call, same parameters as the async codec: the same bytes.
  * After each block, where the Node version needs it, a minor GC (minor-gc-source.ts; made with the
  * first block).
  */
