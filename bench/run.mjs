@@ -285,8 +285,7 @@ for (const [name, payload] of Object.entries(payloads)) {
     const samples = { ours: [], mksquashfs: [] };
     // The ceiling is measured once per round, after both tools, so that it sees the same machine
     // (the speed of this machine drifts by several % within minutes); its median is reported.
-    const ceilings = [];
-    /** The ceiling of each round (null where none was measured), for the per-round shares. */
+    /** The ceiling of each round (null where none was measured). */
     const roundCeilings = [];
     const floors = [];
     /** Each round's run of bench/minimal-packer.mjs (null where none ran or it failed). */
@@ -333,7 +332,6 @@ for (const [name, payload] of Object.entries(payloads)) {
       const c = flag('no-ceiling') || codec === 'none' || payload.kind === 'tar' ? null : ceiling(payload.dir, codec);
       roundCeilings.push(c);
       if (c) {
-        ceilings.push(c);
         log(`${key} run ${i + 1}/${runs} codec ceiling ${c.mbPerSec.toFixed(1)} MB/s (${c.all.map((x) => `${x.via} ${x.mbPerSec.toFixed(1)}`).join(', ')}; ${c.cores} cores)`);
         const io = ioFloor(payload.dir);
         if (io) {
@@ -352,7 +350,7 @@ for (const [name, payload] of Object.entries(payloads)) {
         else log(`${key} run ${i + 1}/${runs} minimal Node packer FAILED (exit ${m.code}): ${String(m.stderr ?? '').trim().split('\n').pop()}`);
       } else minimal.push(null);
     }
-    const ceil = medianCeiling(ceilings);
+    const ceil = medianCeiling(roundCeilings.filter((c) => c !== null));
     // The best share of the ceiling a packer can reach: the codec's time on all cores plus the
     // CPU time of reading the input spread over all cores (no tree, tables, hashing or start-up).
     const io = floors.length === 0 ? null : { cpuSeconds: median(floors.map((x) => x.cpuSeconds)), xattrs: floors[0].xattrs, rounds: floors.map((x) => x.cpuSeconds) };

@@ -4,9 +4,9 @@
  * (`zstdDecompressSync`). Answers `{ id, param, block }` (param: the most bytes the block may
  * decompress to) with `{ id, out }` (zlib's output, its buffer transferred) or `{ id, error }`,
  * handing `block`'s buffer back as `back` (each answer counted in `workerData.ready[1]`); with
- * `lengthOnly`, with `{ id, length }` (the output is freed here). The output chunk is larger than the bound, so a block is one zlib call; a block
- * that would decompress to more than `param` bytes fails (maxOutputLength), as the synchronous
- * decompressors do.
+ * `lengthOnly`, with `{ id, length }` (the output is freed here). The output chunk is larger than
+ * the bound, so a block is one zlib call; a block that would decompress to more than `param` bytes
+ * fails (maxOutputLength), as the synchronous decompressors do.
  *
  * Why a worker and not node:zlib's asynchronous calls: each of those builds a stream object on the
  * calling thread and keeps it until the libuv pool is done, so with several blocks in flight they
